@@ -1,0 +1,1 @@
+"""HTTP layer: SPARQL facade, linked-data pages and REST routers."""

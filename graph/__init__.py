@@ -1,0 +1,1 @@
+"""Queries over the built graph: the store, ratification gaps, network analysis."""

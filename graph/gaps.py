@@ -1,0 +1,493 @@
+"""Ratification-gap queries: the SPARQL files in queries/ run against a pyoxigraph Store whose default graph is
+the union of its named graphs (as on the mdkg endpoint). Each function here runs exactly one of those files,
+binding its parameters, and returns plain dataclasses; the SPARQL and the Python answers are the same by
+construction, and tests/test_gaps.py checks them against the source rows.
+
+Parameter convention of the .rq files: a parameter is a `VALUES ?name { ... }` line ending in `# param`; the
+values between the braces are the example. `bind()` replaces them with the given terms, serialised with
+escaping (IRIs are checked, literals escaped by rdflib). `UNDEF` leaves the variable free.
+
+Record coverage: every instrument has mdkg:recordCoverage complete (as at a status date) / partial / none.
+A gap list for an instrument whose record is not complete, or for a date after the record's status date, is
+not a complete gap list: the functions say so in `warnings` (and `complete=False`) and issue a
+`RecordIncompleteWarning`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import XSD, Literal, URIRef
+
+from mdkg.settings import ROOT, SETTINGS, Settings
+
+QUERIES = ROOT / "queries"
+DEFAULT_BASE = "https://w3id.org/mdkg/"
+STATUSES = ("party", "signatory", "denounced", "no-action")
+_PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)(?P<tail>\}[ \t]*#[ \t]*param\b.*)$",
+                    re.MULTILINE)
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+class RecordIncompleteWarning(UserWarning):
+    """A gap answer computed on a partial or empty treaty record, or past the record's status date."""
+
+
+class UnknownInstrument(ValueError):
+    pass
+
+
+# -- loading and binding the .rq files -----------------------------------------------------------------
+@cache
+def _read(name: str) -> str:
+    path = QUERIES / (name if name.endswith(".rq") else f"{name}.rq")
+    return path.read_text(encoding="utf-8")
+
+
+def load_query(name: str, settings: Settings = SETTINGS) -> str:
+    """The text of queries/{name}.rq, moved to the configured base IRI (MDKG_BASE) if it differs."""
+    text = _read(name)
+    return text.replace(DEFAULT_BASE, settings.ns.base) if settings.ns.base != DEFAULT_BASE else text
+
+
+def parameters(query: str) -> list[str]:
+    return [m.group("var") for m in _PARAM.finditer(query)]
+
+
+def term(value: object) -> str:
+    """SPARQL syntax for one value: IRIs (URIRef / NamedNode), dates, ints, bools, strings, rdflib Literals."""
+    if value is None:
+        return "UNDEF"
+    if isinstance(value, ox.NamedNode):
+        value = URIRef(value.value)
+    if isinstance(value, URIRef):
+        if _IRI_BAD.search(str(value)):
+            raise ValueError(f"not a valid IRI: {str(value)!r}")
+        return f"<{value}>"
+    if isinstance(value, Literal):
+        return value.n3()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return Literal(value).n3()
+    if isinstance(value, dt.date):
+        return Literal(value.isoformat(), datatype=XSD.date).n3()
+    if isinstance(value, str):
+        return Literal(value).n3()
+    raise TypeError(f"cannot bind {value!r}")
+
+
+def bind(query: str, **params: object) -> str:
+    """Replace the example values of the `# param` VALUES lines; a list/tuple/set binds several values."""
+    declared = set(parameters(query))
+    unknown = set(params) - declared
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; the query declares {sorted(declared)}")
+
+    def replace(m: re.Match) -> str:
+        var = m.group("var")
+        if var not in params:
+            return m.group(0)
+        value = params[var]
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        return f"{m.group('head')} {' '.join(term(v) for v in values)} {m.group('tail')}"
+
+    return _PARAM.sub(replace, query)
+
+
+def _py(t: object) -> object:
+    if t is None:
+        return None
+    if isinstance(t, ox.NamedNode):
+        return t.value
+    if isinstance(t, ox.Literal):
+        dtype = t.datatype.value if t.datatype else None
+        if dtype == str(XSD.date):
+            try:
+                return dt.date.fromisoformat(t.value)
+            except ValueError:
+                return t.value
+        if dtype in (str(XSD.integer), str(XSD.int), str(XSD.long), str(XSD.decimal)) and re.fullmatch(
+                r"-?\d+", t.value):
+            return int(t.value)
+        if dtype == str(XSD.boolean):
+            return t.value == "true"
+        return t.value
+    return str(t)
+
+
+def select(store: ox.Store, name: str, settings: Settings = SETTINGS, **params: object) -> list[dict[str, object]]:
+    """Run queries/{name}.rq with its parameters bound; rows as dicts of Python values (IRIs as str)."""
+    query = bind(load_query(name, settings), **params)
+    solutions = store.query(query, use_default_graph_as_union=True)
+    names = [v.value for v in solutions.variables]
+    return [{n: _py(s[n]) for n in names} for s in solutions]
+
+
+# -- results ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InstrumentInfo:
+    iri: str
+    id: str
+    title: str | None
+    adoption_date: dt.date | None
+    entry_into_force: dt.date | None
+    depositary: str | None
+    untc_reference: str | None
+    coverage: str  # complete | partial | none
+    status_date: dt.date | None  # a complete record is complete as at this date
+    snapshot_date: dt.date | None
+    authority: str | None
+    note: str | None
+    actions: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.title})" if self.title else self.id
+
+    def describe(self) -> str:
+        if self.coverage == "complete":
+            return f"complete as at {self.status_date} ({self.authority})"
+        copy = f", a copy of about {self.snapshot_date}" if self.snapshot_date else ""
+        return f"{self.coverage} ({self.authority}{copy}; {self.actions} actions recorded)"
+
+
+@dataclass(frozen=True)
+class StateStatus:
+    instrument: str  # instrument id
+    iso3: str
+    name: str | None
+    status: str  # party | signatory | denounced | no-action
+    consent_date: dt.date | None = None
+    consent_kind: str | None = None
+    signature_date: dt.date | None = None
+    denunciation_date: dt.date | None = None
+    region: str | None = None
+    roles: str | None = None
+
+
+@dataclass(frozen=True)
+class RegionGap:
+    region_code: str | None
+    region: str
+    states: int
+    parties: int
+    signatories: int
+    no_action: int
+    denounced: int
+    non_parties: int
+    non_party_codes: tuple[str, ...]
+
+
+@dataclass
+class GapReport:
+    """A gap answer and what it rests on. `complete` is False whenever a warning applies."""
+
+    query: str
+    instruments: list[InstrumentInfo]
+    as_of: dt.date
+    rows: list[StateStatus] = field(default_factory=list)
+    regions: list[RegionGap] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    parties: int | None = None
+    states: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.warnings
+
+
+@dataclass(frozen=True)
+class YearCount:
+    year: int
+    parties: int  # every participant, as UNTC counts (incl. e.g. the European Union)
+    state_parties: int
+    change: int  # parties minus the year before
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: str
+    instrument: str
+    as_of: object
+    aspect: str  # count | party | non-party
+    state: str | None  # ISO3 for party/non-party rows
+    claimed: str
+    recorded: str
+    agrees: bool
+    verdict: str  # "agrees" / "disagrees: recorded 33, claimed 34" / "cannot confirm: ..."
+    coverage: str | None
+    quote: str | None
+    source: str | None
+
+
+# -- instruments and warnings ----------------------------------------------------------------------------
+def _id(iri: str, settings: Settings) -> str:
+    prefix = str(settings.ns.ID)
+    return iri[len(prefix):] if iri.startswith(prefix) else iri
+
+
+def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, InstrumentInfo]:
+    out = {}
+    for r in select(store, "instruments", settings):
+        iid = _id(r["instrument"], settings)
+        out[iid] = InstrumentInfo(
+            iri=r["instrument"], id=iid, title=r["title"], adoption_date=r["adoptionDate"],
+            entry_into_force=r["entryIntoForce"],
+            depositary=_id(r["depositary"], settings) if r["depositary"] else None,
+            untc_reference=r["untcReference"], coverage=r["coverage"], status_date=r["statusDate"],
+            snapshot_date=r["snapshotDate"], authority=r["authority"], note=r["note"], actions=r["actions"] or 0)
+    return out
+
+
+def resolve_instrument(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> InstrumentInfo:
+    """An instrument by registry id (icrmw, ilo-c97) or IRI; UnknownInstrument lists the known ones."""
+    known = instruments(store, settings)
+    key = _id(ref.strip(), settings).lower()
+    if key in known:
+        return known[key]
+    raise UnknownInstrument(f"unknown instrument {ref!r}; the treaty record has: {', '.join(sorted(known))}")
+
+
+def record_warnings(info: InstrumentInfo, as_of: dt.date) -> list[str]:
+    """Why an answer about `info` on `as_of` is not complete (empty list: it is)."""
+    out = []
+    if info.coverage == "none":
+        out.append(f"WARNING: the treaty record of {info.id} is EMPTY ({info.authority}): no treaty action is "
+                   f"recorded, so every state shows as 'no-action'. This is NOT a gap list.")
+    elif info.coverage == "partial":
+        note = f" {info.note}" if info.note else ""
+        copy = f", a copy of about {info.snapshot_date}" if info.snapshot_date else ""
+        out.append(f"WARNING: the treaty record of {info.id} is PARTIAL ({info.authority}{copy}; "
+                   f"{info.actions} actions recorded).{note} States "
+                   f"shown as not party may be parties: this gap list is NOT complete.")
+    elif info.status_date and as_of > info.status_date:
+        out.append(f"WARNING: the treaty record of {info.id} is complete only up to {info.status_date} "
+                   f"({info.authority}); actions after that date are not recorded, so the answer for "
+                   f"{as_of} may be incomplete.")
+    return out
+
+
+def _warn(report: GapReport) -> GapReport:
+    for message in report.warnings:
+        warnings.warn(message, RecordIncompleteWarning, stacklevel=3)
+    return report
+
+
+def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[InstrumentInfo]:
+    return [resolve_instrument(store, r, settings) for r in refs]
+
+
+def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> StateStatus:
+    return StateStatus(
+        instrument=instrument or _id(str(r.get("instrument")), settings), iso3=r["iso3"], name=r.get("name"),
+        status=r["status"], consent_date=r.get("consentDate"),
+        consent_kind=_id(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind") else None,
+        signature_date=r.get("signatureDate"), denunciation_date=r.get("denunciationDate"),
+        region=r.get("regionName"), roles=r.get("roles"))
+
+
+# -- the queries ------------------------------------------------------------------------------------------
+def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
+           settings: Settings = SETTINGS) -> list[StateStatus]:
+    """queries/status-as-of.rq: the status of every state for the instrument(s) on `as_of`."""
+    refs = [instrument] if isinstance(instrument, str) else list(instrument)
+    infos = _infos(store, refs, settings)
+    rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of)
+    return [_status_row(r, settings) for r in rows]
+
+
+def status_matrix(store: ox.Store, as_of: dt.date, instruments_: Sequence[str] | None = None,
+                  settings: Settings = SETTINGS) -> dict[tuple[str, str], str]:
+    """(ISO3, instrument id) -> status for all states x all (or the given) instruments, in one query."""
+    refs = list(instruments_) if instruments_ else sorted(instruments(store, settings))
+    return {(s.iso3, s.instrument): s.status for s in status(store, refs, as_of, settings)}
+
+
+def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
+    """queries/not-party.rq: the states not party to `instrument` on `as_of`."""
+    info = resolve_instrument(store, instrument, settings)
+    rows = select(store, "not-party", settings, instrument=URIRef(info.iri), asOf=as_of)
+    report = GapReport("not-party", [info], as_of, rows=[_status_row(r, settings, info.id) for r in rows],
+                       warnings=record_warnings(info, as_of))
+    report.states = _count_states(store, settings)
+    report.parties = report.states - len(report.rows)
+    return _warn(report)
+
+
+def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str = "region",
+                   settings: Settings = SETTINGS) -> GapReport:
+    """queries/gaps-by-region.rq: parties and non-parties per UN M49 region (level 'region' or 'subregion')."""
+    if level not in ("region", "subregion"):
+        raise ValueError("level: 'region' or 'subregion'")
+    info = resolve_instrument(store, instrument, settings)
+    rows = select(store, "gaps-by-region", settings, instrument=URIRef(info.iri), asOf=as_of,
+                  regionProperty=URIRef(settings.ns.MDKG[level]))
+    regions = [RegionGap(
+        region_code=_id(r["region"], settings).removeprefix("region/") if r["region"] else None,
+        region=r["regionName"] or "(no region)", states=r["states"], parties=r["parties"],
+        signatories=r["signatories"], no_action=r["noAction"], denounced=r["denounced"],
+        non_parties=r["nonParties"], non_party_codes=tuple(sorted((r["nonPartyCodes"] or "").split())))
+        for r in rows]
+    report = GapReport("gaps-by-region", [info], as_of, regions=regions, warnings=record_warnings(info, as_of))
+    report.states = sum(g.states for g in regions)
+    report.parties = sum(g.parties for g in regions)
+    return _warn(report)
+
+
+def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str = "corridors",
+                  only_gaps: bool = True, settings: Settings = SETTINGS) -> GapReport:
+    """queries/gaps-in-scope.rq: non-parties (or, with only_gaps=False, all states with their status) among
+    corridor origins/destinations ('corridors'), partners of active partnerships ('partners') or either
+    ('related')."""
+    scopes = {"corridors": ["corridors"], "partners": ["partners"], "related": ["corridors", "partners"]}
+    if scope not in scopes:
+        raise ValueError(f"scope: one of {sorted(scopes)}")
+    info = resolve_instrument(store, instrument, settings)
+    rows = select(store, "gaps-in-scope", settings, instrument=URIRef(info.iri), asOf=as_of, scope=scopes[scope],
+                  onlyGaps=only_gaps)
+    statuses = [_status_row(r, settings, info.id) for r in rows]
+    report = GapReport(f"gaps-in-scope:{scope}", [info], as_of, rows=statuses, warnings=record_warnings(info, as_of))
+    if not only_gaps:
+        report.states, report.parties = len(statuses), sum(r.status == "party" for r in statuses)
+    if not _has_scope_data(store, scopes[scope], settings):
+        report.warnings.append(f"WARNING: the graph has no {' or '.join(scopes[scope])} data "
+                               f"(mdkg:MigrationCorridor / mdkg:Partnership with states): the list is empty "
+                               f"for lack of data, not because there is no gap.")
+    return _warn(report)
+
+
+def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None, scope: str = "all",
+         settings: Settings = SETTINGS) -> GapReport:
+    """The gap answer the CLI prints: non-parties to `instrument` on `as_of`, all states or a scope, optionally
+    grouped by region ('region' / 'subregion')."""
+    if scope == "all":
+        if by:
+            return gaps_by_region(store, instrument, as_of, by, settings)
+        return not_party(store, instrument, as_of, settings)
+    if not by:
+        return gaps_in_scope(store, instrument, as_of, scope, True, settings)
+    report = gaps_in_scope(store, instrument, as_of, scope, False, settings)
+    report.regions = group_by_region(report.rows, store, by, settings)
+    report.rows = [r for r in report.rows if r.status != "party"]
+    return report
+
+
+def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
+    """queries/party-x-not-y.rq: states party to `x` but not to `y` on `as_of` (e.g. ilo-c97 but not icrmw)."""
+    ix, iy = resolve_instrument(store, x, settings), resolve_instrument(store, y, settings)
+    rows = select(store, "party-x-not-y", settings, x=URIRef(ix.iri), y=URIRef(iy.iri), asOf=as_of)
+    out = [StateStatus(instrument=iy.id, iso3=r["iso3"], name=r["name"], status=r["yStatus"],
+                       consent_date=None, signature_date=r["ySignatureDate"], region=r["regionName"])
+           for r in rows]
+    warn = [*record_warnings(ix, as_of), *record_warnings(iy, as_of)]
+    if ix.coverage != "complete":
+        warn.append(f"WARNING: {ix.id}'s record is {ix.coverage}: states party to {ix.id} whose action is not "
+                    f"recorded are missing from this list.")
+    return _warn(GapReport("party-x-not-y", [ix, iy], as_of, rows=out, warnings=warn))
+
+
+def timeline(store: ox.Store, instrument: str, until: int | None = None, fill: bool = True,
+             settings: Settings = SETTINGS) -> list[YearCount]:
+    """queries/parties-per-year.rq: parties at the end of each year. With `fill`, every year from the first
+    action to `until` (default: the last year with an action) is listed, carrying the count forward."""
+    info = resolve_instrument(store, instrument, settings)
+    rows = select(store, "parties-per-year", settings, instrument=URIRef(info.iri))
+    by_year = {int(r["year"]): (r["parties"], r["stateParties"]) for r in rows}
+    if not by_year:
+        return []
+    years = range(min(by_year), max(until or 0, max(by_year)) + 1) if fill else sorted(by_year)
+    out, last, prev = [], (0, 0), 0
+    for year in years:
+        if year in by_year:
+            last = by_year[year]
+        elif not fill:
+            continue
+        out.append(YearCount(year, last[0], last[1], last[0] - prev))
+        prev = last[0]
+    return out
+
+
+def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: Settings = SETTINGS) -> list[ClaimResult]:
+    """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date."""
+    params = {"claim": [URIRef(c) for c in claims]} if claims else {}
+    infos = instruments(store, settings)
+    out = []
+    for r in select(store, "claim-check", settings, **params):
+        iid = _id(r["instrument"], settings)
+        info = infos.get(iid)
+        out.append(ClaimResult(
+            claim=r["claim"], instrument=iid, as_of=r["asOf"], aspect=r["aspect"], state=r["iso3"],
+            claimed=r["claimed"], recorded=r["recorded"], agrees=bool(r["agrees"]),
+            verdict=_verdict(r, info), coverage=r["coverage"], quote=r["quote"],
+            source=r["source"]))
+    return out
+
+
+def _verdict(r: dict, info: InstrumentInfo | None) -> str:
+    aspect, claimed, recorded = r["aspect"], r["claimed"], r["recorded"]
+    as_of = r["asOf"]
+    complete = info is not None and info.coverage == "complete" and (
+        not isinstance(as_of, dt.date) or info.status_date is None or as_of <= info.status_date)
+    if r["agrees"]:
+        return "agrees"
+    difference = f"recorded {recorded}, claimed {claimed}"
+    if complete:
+        return f"disagrees: {difference}"
+    # On an incomplete record a missing action cannot refute a claim; a recorded one can.
+    record = f"record {info.coverage if info else 'missing'}"
+    if aspect == "count" and int(recorded) > int(claimed):
+        return f"disagrees: {difference} ({record}: at least {recorded})"
+    if aspect == "non-party":
+        return f"disagrees: {difference} ({record}, but the action is recorded)"
+    return f"cannot confirm: {difference} ({record})"
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def _count_states(store: ox.Store, settings: Settings) -> int:
+    q = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{settings.ns.MDKG['State']}> }}"
+    return int(next(iter(store.query(q, use_default_graph_as_union=True)))["n"].value)
+
+
+def _has_scope_data(store: ox.Store, scopes: list[str], settings: Settings) -> bool:
+    M = settings.ns.MDKG
+    checks = {"corridors": f"?r a <{M['MigrationCorridor']}> ; <{M['origin']}>|<{M['destination']}> ?s .",
+              "partners": f"?r a <{M['Partnership']}> ; <{M['partner']}> ?s ."}
+    for scope in scopes:
+        q = f"ASK {{ {checks[scope]} ?s a <{M['State']}> }}"
+        if store.query(q, use_default_graph_as_union=True):
+            return True
+    return False
+
+
+def group_by_region(rows: list[StateStatus], store: ox.Store, level: str, settings: Settings) -> list[RegionGap]:
+    M = settings.ns.MDKG
+    q = (f"SELECT ?iso3 ?region ?name WHERE {{ ?s <{M['iso3166Alpha3']}> ?iso3 ; <{M[level]}> ?region . "
+         f"?region <http://www.w3.org/2000/01/rdf-schema#label> ?name }}")
+    region_of = {s["iso3"].value: (s["region"].value, s["name"].value)
+                 for s in store.query(q, use_default_graph_as_union=True)}
+    groups: dict[tuple[str | None, str], list[StateStatus]] = {}
+    for row in rows:
+        groups.setdefault(region_of.get(row.iso3, (None, "(no region)")), []).append(row)
+    out = []
+    for (iri, name), g in sorted(groups.items(), key=lambda kv: kv[0][1]):
+        gap = [r for r in g if r.status != "party"]
+        out.append(RegionGap(_id(iri, settings).removeprefix("region/") if iri else None, name, len(g),
+                             len(g) - len(gap), sum(r.status == "signatory" for r in g),
+                             sum(r.status == "no-action" for r in g), sum(r.status == "denounced" for r in g),
+                             len(gap), tuple(sorted(r.iso3 for r in gap))))
+    return out
+
+
+def load_store(path: Path) -> ox.Store:
+    """An in-memory store with the dataset file (N-Quads, TriG, ... by extension)."""
+    store = ox.Store()
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+    store.load(path=str(path), format=fmt)
+    return store

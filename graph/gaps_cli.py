@@ -1,0 +1,175 @@
+"""`mdkg gaps`: ratification gaps for an instrument at a date, as a table; CSV/JSON on request.
+
+    mdkg gaps --instrument icrmw --as-of 2005-10-01 --by region
+    mdkg gaps --instrument ilo-c97 --not-party-to icrmw --as-of 2010-01-01 --csv gaps.csv
+    mdkg gaps --instrument icrmw --scope corridors --json gaps.json
+
+The dataset (default: the build's N-Quads dump, settings.dataset_file) is loaded into an in-memory store and
+queried with the SPARQL files of queries/ (graph/gaps.py). When the instrument's treaty record is partial or
+empty, or the date is after the record's status date, a WARNING says so on stderr, the title says
+INCOMPLETE, and the CSV/JSON carry `record_complete: false`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+import textwrap
+import warnings
+from pathlib import Path
+
+import click
+
+from graph import gaps as g
+from mdkg.settings import SETTINGS
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else _bad(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2005-10-01") from None
+
+
+def _bad(value: str) -> dt.date:
+    raise ValueError(value)
+
+
+@click.command(name="gaps")
+@click.option("--instrument", "-i", required=True, help="Registry id of the instrument, e.g. icrmw, ilo-c97, untoc.")
+@click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD", help="The date (default: today).")
+@click.option("--by", type=click.Choice(["region", "subregion"]), help="Group by UN M49 region or sub-region.")
+@click.option("--not-party-to", "not_party_to", metavar="ID",
+              help="List the states party to --instrument but not to this instrument.")
+@click.option("--scope", type=click.Choice(["all", "corridors", "partners", "related"]), default="all",
+              show_default=True,
+              help="All states, or only those the graph shows on a migration corridor (origin/destination), as "
+                   "partners of an active partnership, or either (related).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV here.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).")
+def command(instrument: str, as_of: dt.date, by: str | None, not_party_to: str | None, scope: str,
+            csv_file: Path | None, json_file: Path | None, data: Path | None) -> None:
+    """Which states are not party to an instrument at a date (UN Treaty Collection / ILO NORMLEX record)."""
+    path = data or SETTINGS.dataset_file
+    if not path.exists():
+        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
+    store = g.load_store(path)
+    if not_party_to and scope != "all":
+        raise click.UsageError("--not-party-to lists states among all states; use it with --scope all")
+    try:
+        g.resolve_instrument(store, instrument)
+        if not_party_to:
+            g.resolve_instrument(store, not_party_to)
+    except g.UnknownInstrument as e:
+        raise click.BadParameter(str(e), param_hint="--instrument/--not-party-to") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", g.RecordIncompleteWarning)  # printed below, once, more visibly
+        if not_party_to:
+            report = g.party_to_x_not_y(store, instrument, not_party_to, as_of)
+            if by:
+                report.regions = g.group_by_region(report.rows, store, by, SETTINGS)
+        else:
+            report = g.gaps(store, instrument, as_of, by=by, scope=scope)
+    click.echo(_render(report, by, scope, not_party_to))
+    if report.warnings:
+        click.secho(f"mdkg gaps: {len(report.warnings)} WARNING(S): the record is incomplete for this question "
+                    f"(see the output)", fg="yellow", err=True)
+    if csv_file:
+        _write_csv(report, csv_file, by)
+        click.echo(f"wrote {csv_file}", err=True)
+    if json_file:
+        _write_json(report, json_file)
+        click.echo(f"wrote {json_file}", err=True)
+
+
+def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[str]:
+    first = report.instruments[0]
+    if not_party_to:
+        what = f"States party to {first.id} but not to {report.instruments[1].id}"
+    else:
+        where = {"all": "", "corridors": " (states on migration corridors)",
+                 "partners": " (partners of migration partnerships)",
+                 "related": " (states on corridors or in partnerships)"}[scope]
+        what = f"States not party to {first.id}{where}"
+    lines = [f"{what}, as of {report.as_of}" + ("" if report.complete else "  [INCOMPLETE RECORD: see warnings]")]
+    for info in report.instruments:
+        lines.append(f"  {info.id}: {info.title}")
+        lines.append(f"  record: {info.describe()}")
+    return lines
+
+
+def _render(report: g.GapReport, by: str | None, scope: str, not_party_to: str | None) -> str:
+    out = _title(report, scope, not_party_to)
+    if report.states is not None and report.parties is not None and not not_party_to:
+        out.append(f"  {report.parties} of {report.states} states party; {report.states - report.parties} not party")
+    for message in report.warnings:
+        out.append(textwrap.fill(message, width=110, subsequent_indent="    "))
+    out.append("")
+    if by:
+        header = ("region", "states", "parties", "not party", "signatory", "no action", "denounced")
+        rows = [(r.region, r.states, r.parties if not not_party_to else "-", r.non_parties, r.signatories,
+                 r.no_action, r.denounced) for r in report.regions]
+        out.extend(_table(header, rows))
+        out.append("")
+        for r in report.regions:
+            if r.non_party_codes:
+                out.append(textwrap.fill(" ".join(r.non_party_codes), width=100,
+                                         initial_indent=f"{r.region}: ", subsequent_indent="    "))
+    else:
+        header = ("iso3", "state", "status", "signed", "denounced", "region") + (("in scope as",) if scope != "all"
+                                                                                  else ())
+        rows = [(r.iso3, r.name or "", r.status, r.signature_date or "", r.denunciation_date or "", r.region or "")
+                + ((r.roles or "",) if scope != "all" else ()) for r in report.rows]
+        out.extend(_table(header, rows))
+        out.append(f"({len(report.rows)} states)")
+    if not report.complete:
+        out.append("INCOMPLETE RECORD: this is not a complete gap list (see the warnings above).")
+    return "\n".join(out)
+
+
+def _table(header: tuple, rows: list[tuple]) -> list[str]:
+    cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def _meta(report: g.GapReport) -> dict:
+    return {"query": report.query, "as_of": report.as_of.isoformat(),
+            "instruments": ", ".join(i.id for i in report.instruments),
+            "record_coverage": ", ".join(f"{i.id}: {i.coverage}" for i in report.instruments),
+            "record_complete": report.complete}
+
+
+def _write_csv(report: g.GapReport, path: Path, by: str | None) -> None:
+    meta = _meta(report)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        if by:
+            fields = [fl.name for fl in dataclasses.fields(g.RegionGap)]
+            rows = [{**dataclasses.asdict(r), "non_party_codes": " ".join(r.non_party_codes)} for r in report.regions]
+        else:
+            fields = [fl.name for fl in dataclasses.fields(g.StateStatus)]
+            rows = [dataclasses.asdict(r) for r in report.rows]
+        writer = csv.DictWriter(f, fieldnames=[*meta, *fields])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**meta, **{k: ("" if v is None else v) for k, v in row.items()}})
+
+
+def _write_json(report: g.GapReport, path: Path) -> None:
+    def plain(obj):
+        if isinstance(obj, dt.date):
+            return obj.isoformat()
+        raise TypeError(type(obj))
+
+    doc = {**_meta(report), "warnings": report.warnings, "parties": report.parties, "states": report.states,
+           "instrument_records": [dataclasses.asdict(i) for i in report.instruments],
+           "rows": [dataclasses.asdict(r) for r in report.rows],
+           "regions": [dataclasses.asdict(r) for r in report.regions]}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=plain) + "\n", encoding="utf-8")

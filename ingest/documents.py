@@ -1,0 +1,128 @@
+"""Stage 1: seed documents -> catalogue entries and passages with stable ordinals and line ranges.
+
+A passage is a maximal run of non-empty lines (the seeds have one paragraph per line; a hard-wrapped document
+gets one passage per paragraph). Its ordinal is stable as long as the text before it does not change."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import SeedError
+from ingest.yamlio import Located, load_yaml
+
+CATALOGUE_FIELDS = {"id", "file", "title", "creators", "publisher", "date", "place", "kind", "note", "quotes"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    n: int
+    start_line: int
+    end_line: int
+    start: int  # character offset of the passage in the document text
+    text: str
+
+
+@dataclass
+class Document:
+    id: str
+    path: Path
+    text: str
+    sha256: str
+    meta: Located | dict = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)
+
+    def passage_at(self, offset: int) -> Passage:
+        """The passage containing character offset `offset` (bisect over passage starts)."""
+        lo, hi = 0, len(self.passages) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.passages[mid].start <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return self.passages[lo]
+
+
+def read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise SeedError(f"not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", path, line) from None
+    return text.replace("\r\n", "\n").lstrip("\ufeff")
+
+
+def split_passages(doc_id: str, text: str) -> list[Passage]:
+    passages: list[Passage] = []
+    block: list[tuple[int, int, str]] = []  # (line number, offset, line)
+    offset = 0
+
+    def flush() -> None:
+        if block:
+            first, last = block[0], block[-1]
+            body = text[first[1]: last[1] + len(last[2])]
+            passages.append(Passage(doc_id, len(passages) + 1, first[0], last[0], first[1], body))
+            block.clear()
+
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            block.append((number, offset, line))
+        else:
+            flush()
+        offset += len(line) + 1
+    flush()
+    return passages
+
+
+def load_catalogue(path: Path) -> dict[str, Located]:
+    if not path.exists():
+        return {}
+    entries = load_yaml(path) or []
+    if not isinstance(entries, list):
+        raise SeedError("expected a list of documents", path, 1)
+    by_file: dict[str, Located] = {}
+    ids: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, Located):
+            raise SeedError("each document must be a mapping", path)
+        for key in ("id", "file", "title"):
+            if not entry.get(key):
+                raise entry.error("missing", key)
+        unknown = set(entry) - CATALOGUE_FIELDS
+        if unknown:
+            raise entry.error(f"unknown field(s) {sorted(unknown)}", sorted(unknown)[0])
+        if not _SLUG.match(str(entry["id"])):
+            raise entry.error(f"id {entry['id']!r} must be a lower-case slug", "id")
+        if entry["id"] in ids:
+            raise entry.error(f"duplicate document id {entry['id']!r}", "id")
+        ids.add(entry["id"])
+        by_file[str(entry["file"])] = entry
+    return by_file
+
+
+def load_documents(seeds: Path) -> list[Document]:
+    """Every .txt under seeds/documents, with its catalogue entry if it has one."""
+    folder = seeds / "documents"
+    catalogue = load_catalogue(seeds / "documents.yaml")
+    docs = []
+    for path in sorted(folder.glob("*.txt")):
+        meta = catalogue.pop(path.name, None)
+        text = read_text(path)
+        doc_id = meta["id"] if meta else _slug(path.stem)
+        doc = Document(doc_id, path, text, hashlib.sha256(text.encode()).hexdigest(),
+                       meta or {"id": doc_id, "title": path.name})
+        doc.passages = split_passages(doc_id, text)
+        docs.append(doc)
+    for name, entry in catalogue.items():
+        raise entry.error(f"no such file documents/{name}", "file")
+    return docs
+
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")

@@ -1,0 +1,78 @@
+"""The ontology as the ingest sees it: class names and the subclass closure, read from ontology/*.ttl."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
+
+# Roots of what the registry may list; states come from the ISO reference set, not the registry.
+ENTITY_ROOTS = ("Stakeholder", "Instrument", "Process", "Person")
+NOT_IN_REGISTRY = {"State", "Stakeholder", "Instrument"}
+
+
+@dataclass(frozen=True)
+class Ontology:
+    graph: Graph
+    namespace: str
+
+    def iri(self, local: str) -> URIRef:
+        return URIRef(self.namespace + local)
+
+    @property
+    def classes(self) -> set[str]:
+        return {self.local(c) for c in self.graph.subjects(RDF.type, OWL.Class) if self.local(c)}
+
+    def local(self, iri: object) -> str | None:
+        s = str(iri)
+        return s[len(self.namespace):] if s.startswith(self.namespace) else None
+
+    def superclasses(self, local: str) -> set[URIRef]:
+        """The class and all its named superclasses (any namespace), transitively."""
+        return _closure(self.graph, self.iri(local))
+
+    def is_a(self, local: str, parent: str) -> bool:
+        return self.iri(parent) in self.superclasses(local)
+
+    def concepts(self, vocabulary: str) -> set[str]:
+        """Slugs of the SKOS concepts minted under {base}id/{vocabulary}/ (themes, action-kind, ...)."""
+        prefix = self.namespace.replace("ontology#", f"id/{vocabulary}/")
+        return {str(c)[len(prefix):] for c in self.graph.subjects(RDF.type, SKOS.Concept)
+                if str(c).startswith(prefix)}
+
+    def registry_kinds(self) -> set[str]:
+        return {c for c in self.classes
+                if any(self.is_a(c, root) for root in ENTITY_ROOTS) and c not in NOT_IN_REGISTRY}
+
+
+def _closure(graph: Graph, cls: URIRef) -> set[URIRef]:
+    seen, todo = set(), [cls]
+    while todo:
+        c = todo.pop()
+        if c in seen or not isinstance(c, URIRef):
+            continue
+        seen.add(c)
+        todo.extend(graph.objects(c, RDFS.subClassOf))
+        todo.extend(graph.objects(c, OWL.equivalentClass))
+    return seen
+
+
+DEFAULT_BASE = "https://w3id.org/mdkg/"
+
+
+def parse_rebased(paths: list[Path], base: str) -> Graph:
+    """Parse Turtle files written against the default base, moved to `base` (MDKG_BASE) if it differs."""
+    g = Graph()
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        if base != DEFAULT_BASE:
+            text = text.replace(DEFAULT_BASE, base)
+        g.parse(data=text, format="turtle", publicID=path.as_uri())
+    return g
+
+
+@lru_cache(maxsize=4)
+def load_ontology(folder: Path, base: str) -> Ontology:
+    return Ontology(parse_rebased(sorted(folder.glob("*.ttl")), base), base + "ontology#")

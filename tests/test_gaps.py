@@ -1,0 +1,321 @@
+"""Ratification-gap queries (queries/*.rq, graph/gaps.py, graph/gaps_cli.py) on the real treaty record."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import warnings
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from treaty_data import (
+    ROOT,
+    actions_by_participant,
+    code_to_id,
+    expected_parties,
+    expected_status,
+    nquads,
+    source_rows,
+    store,
+)
+
+from graph import gaps
+from mdkg.cli import main
+
+D = dt.date.fromisoformat
+ID = "https://w3id.org/mdkg/id/"
+
+
+@pytest.fixture(scope="module")
+def st():
+    return store()
+
+
+def _status(st, instrument, on, iso3):
+    return next(s for s in gaps.status(st, instrument, D(on)) if s.iso3 == iso3)
+
+
+# -- named states at named dates, against the source rows ---------------------------------------------------
+@pytest.mark.parametrize("iso3, on, expected", [
+    ("MEX", "1991-05-21", "no-action"),
+    ("MEX", "1991-05-22", "signatory"),   # signature 22 May 1991
+    ("MEX", "1995-01-01", "signatory"),
+    ("MEX", "1999-03-07", "signatory"),
+    ("MEX", "1999-03-08", "party"),       # ratification 8 Mar 1999
+    ("MEX", "2026-02-03", "party"),
+    ("PHL", "1995-07-04", "signatory"),   # signature 15 Nov 1993
+    ("PHL", "1995-07-05", "party"),       # ratification 5 Jul 1995
+    ("NIC", "2005-10-01", "no-action"),
+    ("NIC", "2005-10-26", "party"),       # accession 26 Oct 2005
+    ("ZWE", "2024-11-04", "no-action"),
+    ("ZWE", "2024-11-05", "party"),
+    ("IND", "2026-02-03", "no-action"),
+    ("MNE", "2006-10-23", "signatory"),   # succession to signature
+])
+def test_named_states(st, iso3, on, expected):
+    assert _status(st, "icrmw", on, iso3).status == expected
+    assert expected_status(actions_by_participant().get(("icrmw", iso3), []), D(on)) == expected
+
+
+def test_consent_kind_and_dates(st):
+    mex = _status(st, "icrmw", "2026-02-03", "MEX")
+    assert (mex.consent_kind, mex.consent_date, mex.signature_date) == ("ratification", D("1999-03-08"),
+                                                                        D("1991-05-22"))
+    assert _status(st, "icrmw", "2026-02-03", "NIC").consent_kind == "accession"
+
+
+@pytest.mark.parametrize("on, parties", [
+    ("2003-03-13", 18), ("2003-03-14", 20),   # the 20th instrument: El Salvador and Guatemala, 14 Mar 2003
+    ("2005-10-01", 33), ("2005-10-26", 34),   # Nicaragua, the 34th, acceded on 26 Oct 2005
+    ("2024-11-04", 59), ("2024-11-05", 60), ("2026-02-03", 60),
+])
+def test_icrmw_party_counts(st, on, parties):
+    assert sum(s.status == "party" for s in gaps.status(st, "icrmw", D(on))) == parties
+    assert len(expected_parties("icrmw", D(on))) == parties
+
+
+@pytest.mark.parametrize("on", ["1960-01-01", "1995-01-01", "2005-10-01", "2013-06-30", "2026-02-03"])
+def test_full_status_matrix_against_the_csv(st, on):
+    matrix = gaps.status_matrix(st, D(on))
+    instruments = sorted(set(code_to_id().values()))
+    states = {iso3 for iso3, _ in matrix}
+    assert len(states) == 197 and len(matrix) == 197 * len(instruments)
+    for (iso3, iid), status in matrix.items():
+        assert status == expected_status(actions_by_participant().get((iid, iso3), []), D(on)), (iso3, iid)
+
+
+def test_parties_per_year_against_the_csv(st):
+    for iid in sorted(set(code_to_id().values()) - {"ilo-c143", "ilo-c189"}):
+        years = [r["date"][:4] for r in source_rows() if code_to_id()[r["instrument"]] == iid]
+        first, last = int(min(years)), int(max(years))
+        timeline = gaps.timeline(st, iid)
+        assert [t.year for t in timeline] == list(range(first, last + 1)), iid
+        previous = 0
+        for t in timeline:
+            end = dt.date(t.year, 12, 31)
+            assert t.state_parties == len(expected_parties(iid, end)), (iid, t.year)
+            assert t.parties == len(expected_parties(iid, end, states_only=False)), (iid, t.year)
+            assert t.change == t.parties - previous
+            previous = t.parties
+    icrmw = {t.year: t.parties for t in gaps.timeline(st, "icrmw")}
+    assert (icrmw[2002], icrmw[2003], icrmw[2005], icrmw[2023], icrmw[2024]) == (19, 24, 34, 59, 60)
+    crpd = gaps.timeline(st, "crpd")[-1]
+    assert crpd.parties == 193 and crpd.state_parties == 192  # UNTC counts the European Union
+    assert gaps.timeline(st, "ilo-c143") == []
+
+
+# -- the .rq files and the Python functions agree --------------------------------------------------------
+def _run_file(st, name):
+    """Run a queries/*.rq file exactly as written (its example parameters), as any SPARQL client would."""
+    text = (ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    result = st.query(text, use_default_graph_as_union=True)
+    names = [v.value for v in result.variables]
+    return [{n: gaps._py(s[n]) for n in names} for s in result]
+
+
+def test_every_query_parses_in_another_engine_and_is_documented():
+    files = sorted((ROOT / "queries").glob("*.rq"))
+    names = {f.stem for f in files}
+    assert {"status-as-of", "not-party", "party-x-not-y", "gaps-by-region", "gaps-in-scope", "parties-per-year",
+            "claim-check", "instruments"} <= names
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert text.startswith(f"# {f.name} — ") and "# Parameters" in text and "# Columns" in text
+        prepareQuery(text)  # rdflib's parser: the files are plain SPARQL 1.1
+
+
+def test_status_file_and_function_agree(st):
+    rows = _run_file(st, "status-as-of")  # icrmw, 2005-10-01
+    py = gaps.status(st, "icrmw", D("2005-10-01"))
+    assert [(r["iso3"], r["status"], r["consentDate"]) for r in rows] == [(s.iso3, s.status, s.consent_date)
+                                                                          for s in py]
+    assert sum(r["status"] == "party" for r in rows) == 33
+
+
+def test_not_party_file_and_function_agree(st):
+    rows = _run_file(st, "not-party")
+    report = gaps.not_party(st, "icrmw", D("2005-10-01"))
+    assert [(r["iso3"], r["status"]) for r in rows] == [(s.iso3, s.status) for s in report.rows]
+    assert len(rows) == 197 - 33 and report.complete and report.parties == 33
+
+
+def test_by_region_file_and_function_agree(st):
+    rows = _run_file(st, "gaps-by-region")
+    report = gaps.gaps_by_region(st, "icrmw", D("2005-10-01"))
+    assert [(r["regionName"], r["states"], r["parties"], tuple(sorted(r["nonPartyCodes"].split())))
+            for r in rows] == [(g.region, g.states, g.parties, g.non_party_codes) for g in report.regions]
+    assert sum(g.parties for g in report.regions) == 33
+    expected = expected_parties("icrmw", D("2005-10-01"))
+    listed = {c for g in report.regions for c in g.non_party_codes}
+    assert listed.isdisjoint(expected) and len(listed) == 197 - 33
+
+
+def test_party_x_not_y_file_and_function_agree(st):
+    rows = _run_file(st, "party-x-not-y")  # ilo-c97 but not icrmw, 2010-01-01
+    with pytest.warns(gaps.RecordIncompleteWarning):
+        report = gaps.party_to_x_not_y(st, "ilo-c97", "icrmw", D("2010-01-01"))
+    assert [r["iso3"] for r in rows] == [s.iso3 for s in report.rows]
+    on = D("2010-01-01")
+    expected = expected_parties("ilo-c97", on) - expected_parties("icrmw", on)
+    assert {s.iso3 for s in report.rows} == expected
+    assert {"ITA", "FRA", "DEU"} <= expected and "ALB" not in expected  # Albania: party to both by 2010
+    assert not report.complete and any("PARTIAL" in w for w in report.warnings)
+
+
+def test_timeline_file_and_function_agree(st):
+    rows = _run_file(st, "parties-per-year")
+    assert [(r["year"], r["parties"]) for r in rows] == [(t.year, t.parties) for t in
+                                                         gaps.timeline(st, "icrmw", fill=False)]
+
+
+def test_claim_check_file_and_function_agree(st):
+    rows = _run_file(st, "claim-check")
+    py = gaps.claim_check(st)
+    assert [(r["claim"], r["aspect"], r["iso3"], r["recorded"], r["agrees"]) for r in rows] == [
+        (c.claim, c.aspect, c.state, c.recorded, c.agrees) for c in py]
+
+
+# -- the claim check -------------------------------------------------------------------------------------
+def _verdicts(st, claim):
+    return {(c.aspect, c.state): c.verdict for c in gaps.claim_check(st, [ID + claim])}
+
+
+def test_claim_check_counts(st):
+    assert _verdicts(st, "claim-sc-33") == {("count", None): "agrees"}
+    assert _verdicts(st, "claim-34") == {("count", None): "disagrees: recorded 33, claimed 34"}
+    # a year-precision date compares at year precision: by the end of 2005 there were 34
+    assert _verdicts(st, "claim-year") == {("count", None): "disagrees: recorded 34, claimed 33"}
+
+
+def test_claim_check_named_states(st):
+    assert _verdicts(st, "claim-bellagio") == {
+        ("party", "MAR"): "agrees", ("party", "MEX"): "agrees", ("party", "PHL"): "agrees",
+        ("party", "TUR"): "agrees", ("non-party", "IND"): "agrees"}
+    assert _verdicts(st, "claim-wrong") == {
+        ("party", "TUR"): "disagrees: recorded signatory, claimed party",
+        ("non-party", "PHL"): "disagrees: recorded party, claimed non-party"}
+
+
+def test_claim_check_on_a_partial_record(st):
+    v = _verdicts(st, "claim-c97")
+    assert v[("party", "ITA")] == "agrees"
+    assert v[("party", "NLD")].startswith("cannot confirm: recorded no-action, claimed party (record partial)")
+    assert v[("non-party", "FRA")].startswith("disagrees: recorded party, claimed non-party")
+    assert v[("count", None)].startswith("cannot confirm: recorded 23, claimed 49")
+    result = next(c for c in gaps.claim_check(st, [ID + "claim-sc-33"]))
+    assert result.quote.startswith("By 1 October 2005") and result.source.endswith("doc/south-centre-2006")
+
+
+# -- scopes, warnings, parameters -------------------------------------------------------------------------
+def test_gaps_restricted_to_corridors_and_partners(st):
+    on = D("2005-10-01")
+    corridors = gaps.gaps(st, "icrmw", on, scope="corridors")
+    assert {(s.iso3, s.roles) for s in corridors.rows} == {("USA", "destination"), ("JPN", "destination")}
+    partners = gaps.gaps(st, "icrmw", on, scope="partners")
+    assert {s.iso3 for s in partners.rows} == {"NLD"}  # GHA is party; ITA/SEN ended 2003; ESP/SEN start 2007
+    related = gaps.gaps(st, "icrmw", on, scope="related", by="region")
+    assert {g.region: g.non_party_codes for g in related.regions} == {
+        "Americas": ("USA",), "Asia": ("JPN",), "Europe": ("NLD",), "Africa": ()}
+    assert {g.region: g.parties for g in related.regions}["Asia"] == 1  # PHL
+    later = gaps.gaps(st, "icrmw", D("2008-01-01"), scope="partners")
+    assert {s.iso3 for s in later.rows} == {"NLD", "ESP"}
+
+
+def test_scope_without_data_warns():
+    plain = store(with_fixture=False)
+    with pytest.warns(gaps.RecordIncompleteWarning, match="no corridors data"):
+        report = gaps.gaps(plain, "icrmw", D("2005-10-01"), scope="corridors")
+    assert report.rows == [] and not report.complete
+
+
+def test_partial_and_empty_records_warn(st):
+    with pytest.warns(gaps.RecordIncompleteWarning, match="PARTIAL"):
+        report = gaps.gaps(st, "ilo-c97", D("2010-01-01"), by="region")
+    assert not report.complete
+    with pytest.warns(gaps.RecordIncompleteWarning, match="EMPTY"):
+        assert not gaps.not_party(st, "ilo-c189", D("2020-01-01")).complete
+    with pytest.warns(gaps.RecordIncompleteWarning, match="scraped"):
+        gaps.not_party(st, "tip-protocol", D("2010-01-01"))
+    with pytest.warns(gaps.RecordIncompleteWarning, match="complete only up to 2026-02-03"):
+        gaps.not_party(st, "icrmw", D("2026-06-01"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gaps.not_party(st, "icrmw", D("2026-02-03")).complete
+
+
+def test_instruments_and_unknown_ones(st):
+    infos = gaps.instruments(st)
+    assert set(infos) == set(code_to_id().values())
+    icrmw = infos["icrmw"]
+    assert (icrmw.adoption_date, icrmw.entry_into_force, icrmw.depositary, icrmw.actions) == (
+        D("1990-12-18"), D("2003-07-01"), "un", 100)
+    with pytest.raises(gaps.UnknownInstrument, match="icrmw"):
+        gaps.resolve_instrument(st, "migrant-workers")
+
+
+def test_binding_escapes():
+    q = gaps.load_query("status-as-of")
+    assert gaps.parameters(q) == ["instrument", "asOf"]
+    bound = gaps.bind(q, instrument=[URIRef(ID + "icrmw"), URIRef(ID + "cat")], asOf=D("2001-02-03"))
+    assert f"<{ID}icrmw> <{ID}cat>" in bound and '"2001-02-03"^^<http://www.w3.org/2001/XMLSchema#date>' in bound
+    assert gaps.term('say "hi"\n') == '"say \\"hi\\"\\n"'
+    assert gaps.term(Literal("x", lang="en")) == '"x"@en'
+    assert gaps.term(None) == "UNDEF"
+    with pytest.raises(ValueError, match="not a valid IRI"):
+        gaps.term(URIRef("http://x> } DROP ALL {"))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        gaps.bind(q, nope=1)
+
+
+def test_another_base_iri():
+    from mdkg.settings import Settings
+
+    text = gaps.load_query("status-as-of", Settings(base="http://example.org/kg/"))
+    assert "http://example.org/kg/ontology#" in text and "w3id.org" not in text
+
+
+# -- the CLI, end to end -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gaps") / "mdkg.nq"
+    path.write_text(nquads(), encoding="utf-8")
+    return path
+
+
+def test_cli_by_region(data_file, tmp_path):
+    out_csv, out_json = tmp_path / "g.csv", tmp_path / "g.json"
+    result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01", "--by", "region",
+                                       "--data", str(data_file), "--csv", str(out_csv), "--json", str(out_json)])
+    assert result.exit_code == 0, result.output
+    assert "33 of 197 states party; 164 not party" in result.output
+    assert "Africa" in result.output and "WARNING" not in result.output
+    with out_csv.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["region"] for r in rows] == ["Africa", "Americas", "Asia", "Europe", "Oceania"]
+    assert sum(int(r["parties"]) for r in rows) == 33 and all(r["record_complete"] == "True" for r in rows)
+    doc = json.loads(out_json.read_text(encoding="utf-8"))
+    assert doc["parties"] == 33 and doc["record_complete"] is True and doc["warnings"] == []
+
+
+def test_cli_list_and_partial_record_warning(data_file, tmp_path):
+    out_json = tmp_path / "c97.json"
+    result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw", "--as-of", "2010-01-01",
+                                       "--data", str(data_file), "--json", str(out_json)])
+    assert result.exit_code == 0, result.output
+    assert "INCOMPLETE RECORD" in result.output and "WARNING: the treaty record of ilo-c97 is PARTIAL" in result.output
+    doc = json.loads(out_json.read_text(encoding="utf-8"))
+    assert doc["record_complete"] is False and doc["warnings"]
+    assert "ITA" in {r["iso3"] for r in doc["rows"]}
+
+
+def test_cli_errors(data_file, tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(main, ["gaps", "-i", "nope", "--data", str(data_file)])
+    assert bad.exit_code == 2 and "unknown instrument 'nope'" in bad.output and "icrmw" in bad.output
+    bad = runner.invoke(main, ["gaps", "-i", "icrmw", "--as-of", "2005-13-01", "--data", str(data_file)])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+    bad = runner.invoke(main, ["gaps", "-i", "icrmw", "--data", str(tmp_path / "missing.nq")])
+    assert bad.exit_code == 1 and "mdkg build" in bad.output
