@@ -33,6 +33,7 @@ STATUSES = ("party", "signatory", "denounced", "no-action")
 _PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)(?P<tail>\}[ \t]*#[ \t]*param\b.*)$",
                     re.MULTILINE)
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 
 
 class RecordIncompleteWarning(UserWarning):
@@ -71,16 +72,41 @@ def term(value: object) -> str:
             raise ValueError(f"not a valid IRI: {str(value)!r}")
         return f"<{value}>"
     if isinstance(value, Literal):
-        return value.n3()
+        if value.language:
+            if not _LANG.match(value.language):
+                raise ValueError(f"not a valid language tag: {value.language!r}")
+            return f"{_string(str(value))}@{value.language}"
+        if value.datatype and str(value.datatype) != str(XSD.string):
+            return f"{_string(str(value))}^^{term(URIRef(value.datatype))}"
+        return _string(str(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return Literal(value).n3()
+        return str(value)
+    if isinstance(value, dt.datetime):
+        raise TypeError(f"cannot bind a datetime {value!r}; pass a date")
     if isinstance(value, dt.date):
-        return Literal(value.isoformat(), datatype=XSD.date).n3()
+        return f'"{value.isoformat()}"^^<{XSD.date}>'
     if isinstance(value, str):
-        return Literal(value).n3()
+        return _string(value)
     raise TypeError(f"cannot bind {value!r}")
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _string(text: str) -> str:
+    """A one-line SPARQL string literal (STRING_LITERAL_QUOTE): backslash, quote and line breaks escaped, other
+    control characters as \\u escapes. Never a long (triple-quoted) literal."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def bind(query: str, **params: object) -> str:
@@ -213,18 +239,29 @@ class YearCount:
 
 @dataclass(frozen=True)
 class ClaimResult:
+    """One checked aspect of a ratification claim (queries/claim-check.rq); `verdict` says it in words."""
+
     claim: str
     instrument: str
-    as_of: object
+    as_of: object  # dt.date, or the text of a partial date ("2005", "2006-09")
     aspect: str  # count | party | non-party
     state: str | None  # ISO3 for party/non-party rows
-    claimed: str
-    recorded: str
-    agrees: bool
-    verdict: str  # "agrees" / "disagrees: recorded 33, claimed 34" / "cannot confirm: ..."
+    claimed: str  # the claimed number of parties, or "party" / "non-party"
+    recorded: str  # the number of state parties, or the state's status, at the end of the claim's period
+    agrees: bool  # the claimed count / status held on some day of the claim's period
+    verdict: str  # "agrees" / "disagrees: recorded 33, claimed 34; ..." / "cannot confirm: ..."
     coverage: str | None
     quote: str | None
     source: str | None
+    recorded_at_start: str | None = None  # the same at the start of the period
+    recorded_min: int | None = None  # count aspect: the range of the count during the period
+    recorded_max: int | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    match_from: dt.date | None = None  # count aspect: first day the record shows exactly the claimed count
+    reached_on: dt.date | None = None  # ... at least the claimed count
+    exceeded_on: dt.date | None = None  # ... more than the claimed count
+    record_complete: bool = True  # the record covers the claim's period (see record_covers)
 
 
 # -- instruments and warnings ----------------------------------------------------------------------------
@@ -415,7 +452,8 @@ def timeline(store: ox.Store, instrument: str, until: int | None = None, fill: b
 
 
 def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: Settings = SETTINGS) -> list[ClaimResult]:
-    """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date."""
+    """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date (for
+    a partial date, on some day of its month or year); a verdict in words for each checked aspect."""
     params = {"claim": [URIRef(c) for c in claims]} if claims else {}
     infos = instruments(store, settings)
     out = []
@@ -425,28 +463,86 @@ def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: 
         out.append(ClaimResult(
             claim=r["claim"], instrument=iid, as_of=r["asOf"], aspect=r["aspect"], state=r["iso3"],
             claimed=r["claimed"], recorded=r["recorded"], agrees=bool(r["agrees"]),
-            verdict=_verdict(r, info), coverage=r["coverage"], quote=r["quote"],
-            source=r["source"]))
+            verdict=_verdict(r, info), coverage=r["coverage"], quote=r["quote"], source=r["source"],
+            recorded_at_start=r["recordedAtStart"], recorded_min=r["recordedMin"], recorded_max=r["recordedMax"],
+            period_start=r["periodStart"], period_end=r["periodEnd"], match_from=r["matchFrom"],
+            reached_on=r["reachedOn"], exceeded_on=r["exceededOn"],
+            record_complete=record_covers(info, r["periodEnd"])))
     return out
 
 
+def record_covers(info: InstrumentInfo | None, until: dt.date | None) -> bool:
+    """Does the treaty record hold every action of `info` up to `until`? A complete record does up to its status
+    date; a partial record that is a copy of the depositary's table (snapshot_date) does up to the copy's date,
+    since such a table keeps the dates of every earlier action; other partial records and empty ones do not."""
+    if info is None or until is None:
+        return False
+    if info.coverage == "complete":
+        return info.status_date is None or until <= info.status_date
+    if info.coverage == "partial" and info.snapshot_date:
+        return until <= info.snapshot_date
+    return False
+
+
 def _verdict(r: dict, info: InstrumentInfo | None) -> str:
-    aspect, claimed, recorded = r["aspect"], r["claimed"], r["recorded"]
+    aspect, claimed, recorded, agrees = r["aspect"], r["claimed"], r["recorded"], bool(r["agrees"])
+    start, end = r["periodStart"], r["periodEnd"]
     as_of = r["asOf"]
-    complete = info is not None and info.coverage == "complete" and (
-        not isinstance(as_of, dt.date) or info.status_date is None or as_of <= info.status_date)
-    if r["agrees"]:
-        return "agrees"
+    when = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
+    period = start != end
+    precision = {4: "year", 7: "month"}.get(len(when), "day")
+    covered = record_covers(info, end)
+    basis = ""
+    if covered and info is not None and info.coverage == "partial":
+        basis = f" (record: {info.authority}, a copy of about {info.snapshot_date}, which covers {when})"
+    if aspect == "count":
+        lo, hi, first = r["recordedMin"], r["recordedMax"], r["recordedAtStart"]
+        during = f"{first} at the start of {when} and {recorded} at its end" if period and lo != hi else ""
+        if agrees:
+            if not during:
+                return "agrees" + basis
+            held = _held(claimed, r["matchFrom"], r["exceededOn"])
+            return f"agrees at {precision} precision: the record shows {during}; {held}{basis}"
+        difference = f"recorded {recorded}, claimed {claimed}"
+        if during:
+            difference += f" (the record shows {during}, never {claimed} during {when})"
+        history = _history(claimed, r)
+        if covered:
+            return f"disagrees: {difference}; {history}{basis}"
+        # On an incomplete record a missing action cannot refute a claim; a recorded one can.
+        record = f"record {info.coverage if info else 'missing'}"
+        if lo is not None and lo > int(claimed):
+            return f"disagrees: {difference} ({record}: at least {lo} during {when})"
+        return f"cannot confirm: {difference} ({record})"
+    if agrees:
+        if period and r["recordedAtStart"] != recorded:
+            return (f"agrees at {precision} precision: {r['recordedAtStart']} at the start of {when}, {recorded} "
+                    f"at its end{basis}")
+        return "agrees" + basis
     difference = f"recorded {recorded}, claimed {claimed}"
-    if complete:
-        return f"disagrees: {difference}"
-    # On an incomplete record a missing action cannot refute a claim; a recorded one can.
+    if covered:
+        return f"disagrees: {difference}{basis}"
     record = f"record {info.coverage if info else 'missing'}"
-    if aspect == "count" and int(recorded) > int(claimed):
-        return f"disagrees: {difference} ({record}: at least {recorded})"
     if aspect == "non-party":
         return f"disagrees: {difference} ({record}, but the action is recorded)"
     return f"cannot confirm: {difference} ({record})"
+
+
+def _held(claimed: str, since: dt.date | None, exceeded: dt.date | None) -> str:
+    if since is None:
+        return f"it never shows exactly {claimed}"
+    if exceeded is None or exceeded <= since:
+        return f"{claimed} from {since}"
+    return f"{claimed} from {since} to {exceeded - dt.timedelta(days=1)}"
+
+
+def _history(claimed: str, r: dict) -> str:
+    """When the record showed the claimed count, to explain a difference."""
+    if r["matchFrom"] is not None:
+        return f"the record shows {_held(claimed, r['matchFrom'], r['exceededOn'])}"
+    if r["reachedOn"] is not None:
+        return f"the record never shows exactly {claimed}: it passes it on {r['reachedOn']}"
+    return f"the record never shows {claimed} state parties"
 
 
 # -- helpers ----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import shutil
@@ -84,6 +85,36 @@ def test_ilo_actions_name_normlex():
     assert not list(g.subjects(M.instrument, NS.entity("ilo-c189")))
     congo = [r for r in source_rows() if r["instrument"] == "C097" and r["iso3"] in ("COG", "COD")]
     assert not congo  # NORMLEX and the Dutch treaty database disagree on which Congo: left out
+
+
+_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                       "Dec"], 1)}
+_MOIS = {m: i for i, m in enumerate(["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+                                     "nov.", "déc."], 1)}
+
+
+def _raw_date(cell: str) -> dt.date:
+    """The date a source cell prints: UNTC "5 Jun 2007 a" / NORMLEX "02 mars 2005"."""
+    day, month, year = cell.split()[:3]
+    return dt.date(int(year), _MONTHS.get(month) or _MOIS[month], int(day))
+
+
+def test_every_date_is_the_date_its_source_cell_prints():
+    for r in source_rows():
+        assert _raw_date(r["raw_cell"]) == dt.date.fromisoformat(r["date"]), r
+
+
+def test_ilo_rows_name_their_authority_and_only_cited_facts():
+    mapping = yaml.safe_load((TREATIES / "mapping.yaml").read_text(encoding="utf-8"))
+    rows = [r for r in source_rows() if r["instrument"] in ("C097", "C143", "C189")]
+    assert rows and {r["source"] for r in rows} == {"normlex-fr-c097"}
+    authority = mapping["sources"]["normlex-fr-c097"]
+    assert authority["authority"].startswith("ILO NORMLEX") and "312242" in authority["page"]
+    assert all(r["action"] == "ratification" and r["iso3"] and not r["untc_ref"] for r in rows)
+    # the facts the shared README quotes from the same NORMLEX page
+    cited = {("DEU", "1959-06-22"), ("BEL", "1953-07-27"), ("FRA", "1954-03-29"), ("ITA", "1952-10-22")}
+    assert cited <= {(r["iso3"], r["date"]) for r in rows}
+    assert len({r["iso3"] for r in rows}) == len(rows) == 27  # Albanie .. Kirghizistan, without Congo
 
 
 def test_instrument_facts_with_their_authority():

@@ -46,7 +46,7 @@ id:claim-34 a mdkg:RatificationClaim ;
     mdkg:quote "34 parties by 1 October 2005" .
 
 id:claim-bellagio a mdkg:RatificationClaim ;
-    mdkg:instrument id:icrmw ; mdkg:asOf "2006-07-01"^^xsd:date ;   # fixture date
+    mdkg:instrument id:icrmw ; mdkg:asOf "2006"^^xsd:gYear ;   # as curated (seeds/curation/bakewell-bellagio)
     mdkg:claimedParty st:MEX, st:TUR, st:PHL, st:MAR ; mdkg:claimedNonParty st:IND ;
     mdkg:quote "With the exception of India, the countries represented at the workshop have ratified the 1990 International Convention on the Protection of the Rights of All Migrant Workers and Members of Their Families." .
 
@@ -129,3 +129,28 @@ def expected_parties(instrument: str, on: dt.date, states_only: bool = True) -> 
     return {who for (iid, who), acts in actions_by_participant().items()
             if iid == instrument and (not states_only or len(who) == 3 and who.isupper())
             and expected_status(acts, on) == "party"}
+
+
+def claim_period(as_of: object) -> tuple[dt.date, dt.date]:
+    """The days a claim's date covers: an xsd:date is one day, "2005" a year, "2006-09" a month."""
+    if isinstance(as_of, dt.date):
+        return as_of, as_of
+    text = str(as_of)
+    if len(text) == 4:
+        return dt.date(int(text), 1, 1), dt.date(int(text), 12, 31)
+    year, month = int(text[:4]), int(text[5:7])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1)
+
+
+def counts_during(instrument: str, start: dt.date, end: dt.date) -> list[int]:
+    """Number of state parties at the start of the period and after each action day in it (CSV reading)."""
+    days = sorted({d for (iid, _), acts in actions_by_participant().items() if iid == instrument
+                   for _, d in acts if start <= d <= end} | {start, end})
+    return [len(expected_parties(instrument, day)) for day in days]
+
+
+def statuses_during(instrument: str, iso3: str, start: dt.date, end: dt.date) -> list[str]:
+    acts = actions_by_participant().get((instrument, iso3), [])
+    days = sorted({d for _, d in acts if start <= d <= end} | {start, end})
+    return [expected_status(acts, day) for day in days]

@@ -1,0 +1,290 @@
+"""The one content-negotiation table: every route that returns SPARQL results or RDF picks its format here.
+
+A `Format` says which kinds of answer it can carry:
+  results   SELECT solutions          boolean   ASK
+  graph     CONSTRUCT/DESCRIBE triples (service description, VoID)
+  dataset   quads (full dumps)        page      the HTML query page
+`negotiate()` applies an Accept header (q-values, wildcards, aliases) or a `format=` override to the table;
+its order is the server's preference when q-values tie. Writers turn pyoxigraph results into bytes, capped at
+a number of rows. This module only needs pyoxigraph: query workers import it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+RESULTS, BOOLEAN, GRAPH, DATASET, PAGE = "results", "boolean", "graph", "dataset", "page"
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str
+    media_type: str
+    kinds: frozenset[str]
+    extension: str
+    aliases: tuple[str, ...] = ()  # other media types that select this format
+    names: tuple[str, ...] = ()  # other values of `format=`
+    rdf: ox.RdfFormat | None = None
+    results: ox.QueryResultsFormat | None = None
+    label: str = ""
+
+    @property
+    def content_type(self) -> str:
+        textual = self.media_type.startswith("text/") or self.media_type.endswith(("json", "xml")) \
+            or self.rdf is not None
+        return f"{self.media_type}; charset=utf-8" if textual else self.media_type
+
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
+
+def _k(*kinds: str) -> frozenset[str]:
+    return frozenset(kinds)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", _k(RESULTS, BOOLEAN), "srj",
+           aliases=("application/json", "text/javascript", "application/javascript"), names=("srj",),
+           results=ox.QueryResultsFormat.JSON, label="SPARQL JSON"),
+    Format("xml", "application/sparql-results+xml", _k(RESULTS, BOOLEAN), "srx",
+           aliases=("application/xml", "text/xml"), names=("srx",),
+           results=ox.QueryResultsFormat.XML, label="SPARQL XML"),
+    Format("csv", "text/csv", _k(RESULTS, BOOLEAN), "csv", results=ox.QueryResultsFormat.CSV, label="CSV"),
+    Format("tsv", "text/tab-separated-values", _k(RESULTS, BOOLEAN), "tsv",
+           results=ox.QueryResultsFormat.TSV, label="TSV"),
+    Format("turtle", "text/turtle", _k(GRAPH), "ttl", aliases=("application/x-turtle", "application/turtle"),
+           names=("ttl",), rdf=ox.RdfFormat.TURTLE, label="Turtle"),
+    Format("ntriples", "application/n-triples", _k(GRAPH), "nt", aliases=("text/plain",),
+           names=("nt", "n-triples"), rdf=ox.RdfFormat.N_TRIPLES, label="N-Triples"),
+    Format("jsonld", "application/ld+json", _k(GRAPH, DATASET), "jsonld", aliases=("application/json",),
+           names=("json-ld",), rdf=ox.RdfFormat.JSON_LD, label="JSON-LD"),
+    Format("rdfxml", "application/rdf+xml", _k(GRAPH), "rdf", aliases=("application/xml", "text/xml"),
+           names=("rdf", "rdf-xml", "xml"), rdf=ox.RdfFormat.RDF_XML, label="RDF/XML"),
+    Format("trig", "application/trig", _k(GRAPH, DATASET), "trig", rdf=ox.RdfFormat.TRIG, label="TriG"),
+    Format("nquads", "application/n-quads", _k(GRAPH, DATASET), "nq", names=("nq", "n-quads"),
+           rdf=ox.RdfFormat.N_QUADS, label="N-Quads"),
+    Format("html", "text/html", _k(PAGE), "html", aliases=("application/xhtml+xml",), label="HTML"),
+)
+BY_KEY = {f.key: f for f in FORMATS}
+
+# Dataset dumps list N-Quads first: the format the build writes and the cheapest to stream.
+DUMP_FORMATS = tuple(BY_KEY[k] for k in ("nquads", "trig"))
+
+PREFIXES = {
+    "mdkg": "https://w3id.org/mdkg/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "void": "http://rdfs.org/ns/void#",
+}
+
+
+# ---------------------------------------------------------------------------------------------- negotiation
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """-1 if this range does not match `media_type`, else 0 (*/*), 1 (type/*) or 2 (exact)."""
+        t, _, s = media_type.partition("/")
+        if self.type == "*":
+            return 0
+        if self.type != t:
+            return -1
+        if self.subtype == "*":
+            return 1
+        return 2 if self.subtype == s else -1
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; a missing, empty or unreadable header accepts everything."""
+    ranges = []
+    for part in (header or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
+        mt = fields[0].lower()
+        if "/" not in mt:
+            mt = "*/*" if mt == "*" else mt
+            if "/" not in mt:
+                continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        t, _, s = mt.partition("/")
+        ranges.append(MediaRange(t, s, q))
+    return ranges or [MediaRange("*", "*", 1.0)]
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
+    """The q-value the most specific matching range gives `media_type` (0: not acceptable)."""
+    best, best_spec = 0.0, -1
+    for r in ranges:
+        spec = r.specificity(media_type)
+        if spec > best_spec or (spec == best_spec and spec >= 0 and r.q > best):
+            best, best_spec = r.q, spec
+    return best if best_spec >= 0 else 0.0
+
+
+def candidates(kinds: Iterable[str]) -> list[Format]:
+    kinds = set(kinds)
+    return [f for f in FORMATS if f.kinds & kinds]
+
+
+def by_name(name: str, kinds: Iterable[str]) -> Format | None:
+    """The format a `format=` value names (key, extension, alias or media type), among those of `kinds`."""
+    name = name.strip().lower()
+    for f in candidates(kinds):
+        if name in (f.key, f.extension, *f.names) or name in f.media_types():
+            return f
+    return None
+
+
+def negotiate(accept: str | None, kinds: Iterable[str], override: str | None = None) -> Format | None:
+    """The best format of those that can carry `kinds`, or None (answer 406)."""
+    kinds = tuple(kinds)
+    if override:
+        return by_name(override, kinds)
+    ranges = parse_accept(accept)
+    best, best_q, best_exact = None, 0.0, -1
+    for f in candidates(kinds):
+        # An alias only counts if the client names it exactly (application/json, text/plain...).
+        q = quality(ranges, f.media_type)
+        exact = max((r.specificity(f.media_type) for r in ranges), default=-1)
+        for alias in f.aliases:
+            named = [r.q for r in ranges if r.specificity(alias) == 2]
+            if named and max(named) > q:
+                q, exact = max(named), 2
+        if q > best_q or (q == best_q and q > 0 and exact > best_exact):
+            best, best_q, best_exact = f, q, exact
+    return best
+
+
+def acceptable_list(kinds: Iterable[str]) -> str:
+    return ", ".join(f.media_type for f in candidates(kinds))
+
+
+# ---------------------------------------------------------------------------------------------- writers
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _json_term(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.Literal):
+        d = {"type": "literal", "value": t.value}
+        if t.language:
+            d["xml:lang"] = t.language
+            if getattr(t, "direction", None):
+                d["its:dir"] = str(t.direction.value if hasattr(t.direction, "value") else t.direction)
+        elif t.datatype.value != _XSD_STRING:
+            d["datatype"] = t.datatype.value
+        return d
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Triple):
+        return {"type": "triple", "value": {"subject": _json_term(t.subject),
+                                            "predicate": _json_term(t.predicate),
+                                            "object": _json_term(t.object)}}
+    raise TypeError(f"not an RDF term: {t!r}")
+
+
+def _xml_term(t) -> str:
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{escape(t.value)}</uri>"
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
+        if t.datatype.value != _XSD_STRING:
+            return f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
+        return f"<literal>{escape(t.value)}</literal>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{escape(t.value)}</bnode>"
+    if isinstance(t, ox.Triple):
+        return (f"<triple><subject>{_xml_term(t.subject)}</subject><predicate>{_xml_term(t.predicate)}"
+                f"</predicate><object>{_xml_term(t.object)}</object></triple>")
+    raise TypeError(f"not an RDF term: {t!r}")
+
+
+def _csv_term(t) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, ox.NamedNode | ox.Literal):
+        return t.value
+    if isinstance(t, ox.BlankNode):
+        return f"_:{t.value}"
+    return str(t)
+
+
+def write_solutions(variables: Sequence[str], rows: Sequence[Sequence], fmt: Format) -> bytes:
+    """SELECT results (rows: tuples of terms or None, in the order of `variables`) in a results format."""
+    if fmt.key == "json":
+        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=False) if t is not None}
+                    for row in rows]
+        return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if fmt.key == "xml":
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+        out.append("</head><results>")
+        for row in rows:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                    for v, t in zip(variables, row, strict=False) if t is not None]
+            out.append("</result>")
+        out.append("</results></sparql>\n")
+        return "".join(out).encode("utf-8")
+    if fmt.key == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(variables)
+        w.writerows([_csv_term(t) for t in row] for row in rows)
+        return buf.getvalue().encode("utf-8")
+    if fmt.key == "tsv":
+        lines = ["\t".join(f"?{v}" for v in variables)]
+        lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise ValueError(f"{fmt.key} cannot carry SELECT results")
+
+
+def write_boolean(value: bool, fmt: Format) -> bytes:
+    if fmt.key == "json":
+        return json.dumps({"head": {}, "boolean": bool(value)}).encode()
+    if fmt.key == "xml":
+        return (f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+                f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n").encode()
+    if fmt.key in ("csv", "tsv"):
+        return b"true\n" if value else b"false\n"
+    raise ValueError(f"{fmt.key} cannot carry an ASK result")
+
+
+def write_triples(triples: Iterable, fmt: Format, prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples (or quads) in an RDF format; Turtle and TriG get the usual prefixes."""
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.key} cannot carry RDF")
+    kwargs = {}
+    if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        kwargs["prefixes"] = PREFIXES if prefixes is None else prefixes
+    return ox.serialize(triples, format=fmt.rdf, **kwargs) or b""

@@ -1,0 +1,229 @@
+"""What the endpoint says about itself: the SPARQL Service Description (GET /sparql without a query), the VoID
+description of the dataset (/.well-known/void), full dumps (/dumps/NAME.nq, .trig), the query page and /health.
+Statistics come from SPARQL queries run through the worker pool, once, then cached."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from html import escape
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from api import formats as F
+from api.app import STATIC
+from api.sparql import plain
+from api.workers import Job
+from graph.store import LocalBackend
+from mdkg.settings import SETTINGS
+
+router = APIRouter()
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DCT = "http://purl.org/dc/terms/"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+STATS_QUERIES = {
+    "graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+    "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
+    "properties": "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s ?c ?o } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
+}
+
+
+def _n(name: str, ns: str = SD) -> ox.NamedNode:
+    return ox.NamedNode(ns + name)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+
+def root_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def dump_name(request: Request) -> str:
+    data = request.app.state.config.data
+    return Path(data).name.split(".", 1)[0] if data else "dataset"
+
+
+def dump_links(request: Request) -> list[tuple[F.Format, str]]:
+    if request.app.state.config.remote:
+        return []
+    root, name = root_url(request), dump_name(request)
+    return [(f, f"{root}/dumps/{name}.{f.extension}") for f in F.DUMP_FORMATS]
+
+
+async def statistics(request: Request) -> dict:
+    """Triples per graph, in the union, per class and per property; {} if the store could not say in time."""
+    cache = request.app.state.cache
+    lock = cache.setdefault("stats-lock", asyncio.Lock())
+    async with lock:
+        if "stats" in cache:
+            return cache["stats"]
+        config = request.app.state.config
+        stats: dict = {}
+        for key, query in STATS_QUERIES.items():
+            outcome = await request.app.state.pool.run(Job(query, max_rows=10_000), config.deadline)
+            if outcome.status != 200:
+                return {}
+            bindings = json.loads(outcome.body)["results"]["bindings"]
+            if key == "triples":
+                stats[key] = int(bindings[0]["n"]["value"]) if bindings else 0
+            else:
+                stats[key] = [(b["g" if key == "graphs" else "c"]["value"], int(b["n"]["value"]))
+                              for b in bindings if ("g" if key == "graphs" else "c") in b]
+        cache["stats"] = stats
+        return stats
+
+
+def dataset_description(request: Request, stats: dict, partitions: bool) -> list[ox.Triple]:
+    root = root_url(request)
+    ds = ox.NamedNode(f"{root}/.well-known/void#dataset")
+    endpoint = ox.NamedNode(f"{root}/sparql")
+    t = [ox.Triple(ds, RDF_TYPE, _n("Dataset")), ox.Triple(ds, RDF_TYPE, _n("Dataset", VOID)),
+         ox.Triple(ds, _n("title", DCT), ox.Literal(request.app.state.config.title)),
+         ox.Triple(ds, _n("sparqlEndpoint", VOID), endpoint),
+         ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(SETTINGS.base)),
+         ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(SETTINGS.ns.MDKG))]
+    for fmt, url in dump_links(request):
+        t.append(ox.Triple(ds, _n("dataDump", VOID), ox.NamedNode(url)))
+    default = ox.BlankNode("defaultGraph")
+    t += [ox.Triple(ds, _n("defaultGraph"), default), ox.Triple(default, RDF_TYPE, _n("Graph"))]
+    if "triples" in stats:
+        t += [ox.Triple(ds, _n("triples", VOID), _int(stats["triples"])),
+              ox.Triple(default, _n("triples", VOID), _int(stats["triples"]))]
+    for i, (graph, n) in enumerate(stats.get("graphs", [])):
+        named, g = ox.BlankNode(f"ng{i}"), ox.BlankNode(f"g{i}")
+        t += [ox.Triple(ds, _n("namedGraph"), named), ox.Triple(named, RDF_TYPE, _n("NamedGraph")),
+              ox.Triple(named, _n("name"), ox.NamedNode(graph)), ox.Triple(named, _n("graph"), g),
+              ox.Triple(g, RDF_TYPE, _n("Graph")), ox.Triple(g, _n("triples", VOID), _int(n))]
+    if partitions:
+        t.append(ox.Triple(ds, _n("classes", VOID), _int(len(stats.get("classes", [])))))
+        t.append(ox.Triple(ds, _n("properties", VOID), _int(len(stats.get("properties", [])))))
+        for i, (cls, n) in enumerate(stats.get("classes", [])):
+            p = ox.BlankNode(f"c{i}")
+            t += [ox.Triple(ds, _n("classPartition", VOID), p), ox.Triple(p, _n("class", VOID), ox.NamedNode(cls)),
+                  ox.Triple(p, _n("entities", VOID), _int(n))]
+        for i, (prop, n) in enumerate(stats.get("properties", [])):
+            p = ox.BlankNode(f"p{i}")
+            t += [ox.Triple(ds, _n("propertyPartition", VOID), p),
+                  ox.Triple(p, _n("property", VOID), ox.NamedNode(prop)), ox.Triple(p, _n("triples", VOID), _int(n))]
+    return t
+
+
+def service_triples(request: Request, stats: dict) -> list[ox.Triple]:
+    root = root_url(request)
+    config = request.app.state.config
+    svc = ox.NamedNode(f"{root}/sparql")
+    t = [ox.Triple(svc, RDF_TYPE, _n("Service")), ox.Triple(svc, _n("endpoint"), svc),
+         ox.Triple(svc, _n("supportedLanguage"), _n("SPARQL11Query")),
+         ox.Triple(svc, _n("feature"), _n("UnionDefaultGraph")),
+         ox.Triple(svc, _n("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+         ox.Triple(svc, _n("defaultDataset"), ox.NamedNode(f"{root}/.well-known/void#dataset")),
+         ox.Triple(svc, _n("title", DCT), ox.Literal(config.title)),
+         ox.Triple(svc, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+                   ox.NamedNode(f"{root}/.well-known/void"))]
+    if config.service_allowlist:
+        t.append(ox.Triple(svc, _n("feature"), _n("BasicFederatedQuery")))
+    for fmt in F.candidates([F.RESULTS, F.GRAPH]):
+        iri = (fmt.results or fmt.rdf).iri if (fmt.results or fmt.rdf) else None
+        if iri:
+            t.append(ox.Triple(svc, _n("resultFormat"), ox.NamedNode(iri)))
+    return t + dataset_description(request, stats, partitions=False)
+
+
+def rdf_response(triples: list[ox.Triple], fmt: F.Format) -> Response:
+    return Response(F.write_triples(triples, fmt), media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+async def describe_service(request: Request, accept: str | None, override: str | None) -> Response:
+    fmt = F.negotiate(accept, [F.GRAPH, F.PAGE], override)
+    if fmt is None:
+        return plain(406, f"the service description is available as {F.acceptable_list([F.GRAPH, F.PAGE])}")
+    if fmt.key == "html":
+        return query_page(request)
+    return rdf_response(service_triples(request, await statistics(request)), fmt)
+
+
+@router.get("/.well-known/void", include_in_schema=False)
+@router.get("/void", include_in_schema=False)
+async def void(request: Request, format: str | None = None) -> Response:
+    fmt = F.negotiate(request.headers.get("accept"), [F.GRAPH], format)
+    if fmt is None:
+        return plain(406, f"the VoID description is available as {F.acceptable_list([F.GRAPH])}")
+    return rdf_response(dataset_description(request, await statistics(request), partitions=True), fmt)
+
+
+@router.get("/dumps/{filename}", include_in_schema=False)
+async def dump(request: Request, filename: str) -> Response:
+    links = {url.rsplit("/", 1)[1]: fmt for fmt, url in dump_links(request)}
+    fmt = links.get(filename)
+    if fmt is None:
+        available = ", ".join(links) or "none (remote mode: ask the remote server for dumps)"
+        return plain(404, f"no such dump: {filename}; available: {available}")
+    path = request.app.state.work_dir / filename
+    lock = request.app.state.cache.setdefault(f"dump-lock-{filename}", asyncio.Lock())
+    async with lock:
+        if not path.exists():
+            await asyncio.to_thread(_write_dump, request.app.state.store_dir, path, fmt)
+    return FileResponse(path, media_type=fmt.content_type, filename=filename)
+
+
+def _write_dump(store_dir: Path, path: Path, fmt: F.Format) -> None:
+    backend = LocalBackend(store_dir)
+    partial = path.with_suffix(path.suffix + ".partial")
+    try:
+        backend.dump(partial, fmt.rdf)
+        partial.replace(path)
+    finally:
+        backend.close()
+
+
+@router.get("/health", include_in_schema=False)
+async def health(request: Request) -> Response:
+    status = request.app.state.pool.status()
+    return JSONResponse({"status": "ok" if status["workers"] else "degraded", **status})
+
+
+# ---------------------------------------------------------------------------------------------- query page
+
+
+def examples() -> list[dict]:
+    """Example queries of the page: gaps, partnerships, centrality (+ the repository's gap queries if present)."""
+    out = []
+    bundled = STATIC / "examples"
+    for name, title, description in (
+        ("gaps", "Gaps", "States on a corridor or in a partnership that are not party to the ICRMW"),
+        ("partnerships", "Partnerships", "Curated partnerships with their partners"),
+        ("centrality", "Centrality", "Stakeholders by degree in the partnership network (mdkg:partnerOf)"),
+    ):
+        out.append({"name": title, "description": description,
+                    "query": (bundled / f"{name}.rq").read_text(encoding="utf-8")})
+    repo_queries = SETTINGS.root / "queries"
+    for name in ("gaps-in-scope", "gaps-by-region"):
+        path = repo_queries / f"{name}.rq"
+        if path.is_file():
+            out.append({"name": name, "description": f"queries/{name}.rq",
+                        "query": path.read_text(encoding="utf-8")})
+    return out
+
+
+def query_page(request: Request) -> Response:
+    cache = request.app.state.cache
+    if "examples" not in cache:
+        cache["examples"] = json.dumps(examples()).replace("</", "<\\/")
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    dumps = " ".join(f'<a href="{url}">{fmt.label} dump</a>' for fmt, url in dump_links(request))
+    html = (STATIC / "query.html").read_text(encoding="utf-8")
+    for key, value in (("__TITLE__", escape(request.app.state.config.title)), ("__STATIC__", f"{root}/static"),
+                       ("__ENDPOINT__", f"{root}/sparql"), ("__ROOT__", root), ("__DUMPS__", dumps),
+                       ("__EXAMPLES__", cache["examples"])):
+        html = html.replace(key, value)
+    return HTMLResponse(html, headers={"Vary": "Accept"})

@@ -1,0 +1,148 @@
+"""`/sparql`: the SPARQL 1.1 Protocol (query operation only) and the browser query page.
+
+GET ?query=..., POST application/x-www-form-urlencoded (query=...), POST application/sparql-query (the query
+as the body); `default-graph-uri` / `named-graph-uri`; `format=` overrides Accept; `timeout=` may shorten the
+deadline. Without a query: the query page for browsers, else the service description. Updates: 403."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from api import formats as F
+from api.workers import Job, Outcome, wait_seconds
+from graph.store import Dataset, scan_query
+
+router = APIRouter()
+
+READ_ONLY = ("this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
+             "with `mdkg build`)")
+POST_TYPES = "application/x-www-form-urlencoded or application/sparql-query"
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def plain(status: int, message: str, headers: dict | None = None) -> Response:
+    h = {"Vary": "Accept"}
+    h.update(headers or {})
+    return Response((message.rstrip() + "\n").encode(), status_code=status,
+                    media_type="text/plain; charset=utf-8", headers=h)
+
+
+def _media_type(header: str | None) -> tuple[str, dict[str, str]]:
+    if not header:
+        return "", {}
+    parts = [p.strip() for p in header.split(";")]
+    params = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        params[k.strip().lower()] = v.strip().strip('"').lower()
+    return parts[0].lower(), params
+
+
+def _utf8(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"{what} is not valid UTF-8 (SPARQL requests must be UTF-8)") from None
+
+
+async def read_params(request: Request) -> list[tuple[str, str]]:
+    """The protocol parameters of a request (URL and, for a form POST, body); a direct POST's query as `query`."""
+    params = list(request.query_params.multi_items())
+    if request.method != "POST":
+        return params
+    mt, ctparams = _media_type(request.headers.get("content-type"))
+    charset = ctparams.get("charset")
+    if mt == "application/sparql-update":
+        raise ProtocolError(403, READ_ONLY)
+    if mt not in ("application/x-www-form-urlencoded", "application/sparql-query"):
+        what = f"Content-Type {mt!r}" if mt else "a POST without Content-Type"
+        raise ProtocolError(415, f"unsupported {what}: a SPARQL query POST must be {POST_TYPES}")
+    if charset and charset not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"unsupported charset {charset!r}: SPARQL requests must be UTF-8")
+    body = await request.body()
+    if mt == "application/sparql-query":
+        return params + [("query", _utf8(body, "the query"))]
+    text = _utf8(body, "the form")
+    try:
+        form = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), encoding="utf-8",
+                         errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError(400, "the form body is not valid application/x-www-form-urlencoded UTF-8") from None
+    return params + form
+
+
+def _values(params: list[tuple[str, str]], name: str) -> list[str]:
+    return [v for k, v in params if k == name]
+
+
+def _single(params: list[tuple[str, str]], name: str) -> str | None:
+    values = _values(params, name)
+    if len(values) > 1:
+        raise ProtocolError(400, f"more than one {name} parameter")
+    return values[0] if values else None
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/sparql/", methods=["GET", "POST"], include_in_schema=False)
+async def sparql(request: Request) -> Response:
+    try:
+        params = await read_params(request)
+        if _values(params, "update") or _values(params, "using-graph-uri") \
+                or _values(params, "using-named-graph-uri"):
+            raise ProtocolError(403, READ_ONLY)
+        query = _single(params, "query")
+        override = _single(params, "format") or _single(params, "output")
+        timeout = _single(params, "timeout")
+    except ProtocolError as e:
+        return plain(e.status, str(e))
+    accept = request.headers.get("accept")
+    if query is None:
+        if request.method == "POST":
+            return plain(400, "missing query parameter: POST a form with query=..., or the query itself as "
+                              "application/sparql-query")
+        from api import service
+
+        return await service.describe_service(request, accept, override)
+    if not query.strip():
+        return plain(400, "empty query")
+    if scan_query(query).is_update:
+        return plain(403, READ_ONLY)
+    formats = {kind: F.negotiate(accept, [kind], override) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH)}
+    if not any(formats.values()):
+        wanted = f"format={override!r}" if override else f"Accept: {accept}"
+        return plain(406, f"cannot answer in the requested format ({wanted}); available: "
+                          f"{F.acceptable_list([F.RESULTS, F.BOOLEAN, F.GRAPH])}")
+    config = request.app.state.config
+    job = Job(query=query,
+              dataset=Dataset(tuple(_values(params, "default-graph-uri")),
+                              tuple(_values(params, "named-graph-uri"))),
+              results_format=_key(formats[F.RESULTS]), boolean_format=_key(formats[F.BOOLEAN]),
+              graph_format=_key(formats[F.GRAPH]), max_rows=config.max_rows,
+              base_iri=str(request.base_url).rstrip("/") + "/sparql")  # relative IRIs resolve against the endpoint
+    outcome = await request.app.state.pool.run(job, wait_seconds(timeout, config.deadline))
+    return respond(outcome)
+
+
+def _key(fmt: F.Format | None) -> str | None:
+    return fmt.key if fmt else None
+
+
+def respond(outcome: Outcome) -> Response:
+    headers = {"Vary": "Accept", **outcome.headers}
+    if outcome.status >= 400:
+        return plain(outcome.status, outcome.body.decode("utf-8", "replace"), outcome.headers)
+    return Response(outcome.body, status_code=outcome.status, media_type=outcome.media_type, headers=headers)
+
+
+@router.get("/query", include_in_schema=False)
+async def query_page(request: Request) -> Response:
+    from api import service
+
+    return service.query_page(request)

@@ -1,0 +1,574 @@
+"""The network views of the field, built from the store by SPARQL (queries/network-*.rq, run as in
+graph/gaps.py on a pyoxigraph Store whose default graph is the union of the named graphs), as NetworkX graphs.
+
+Three views, kept apart:
+
+* `stakeholder_network`: the typed, weighted stakeholder network. Nodes are stakeholders; two stakeholders are
+  tied by
+    - a *direct* tie: a Partnership naming both as partners, a Membership of one in the other (the body is an
+      organisation), a Funding of one by the other;
+    - a *shared* tie: both are affiliated with the same instrument, programme or process (the "hub"): parties
+      to the same Agreement (AgreementParty), implementers of / participants in the same Programme or Process,
+      members of the same Process, funders or partners through the same hub.
+  Each stakeholder-hub affiliation and each direct tie has a *relation kind*: `partnership`, `agreement`
+  (AgreementParty), `programme` (implementation of / participation in an instrument), `forum` (implementation
+  of / participation in a process), `membership`, `funding`. A shared tie carries the kinds of both
+  affiliations. An edge's `weight` is the number of its units (one per direct relationship node, one per
+  shared hub), each unit counting the largest of `kind_weights` over its kinds (default 1 for every kind),
+  so with the defaults the weight is "how many relationships and shared hubs tie the two". `distance` = 1 /
+  weight (for shortest-path measures). Edges also carry `kinds`, `relations` (relationship IRIs), `hubs`,
+  `evidence` (passage IRIs), `documents`, and `spells`: the (start, end) periods (ISO dates, None where
+  open) when every unit of the edge is dated; an edge with an undated unit has no spells (it holds at any
+  time).
+* `affiliation_network`: the bipartite stakeholder-instrument/programme/forum graph (node attribute
+  `bipartite` 0 for stakeholders, 1 for hubs) and `interlocks` its weighted projection onto the stakeholders
+  (weight = number of hubs shared: "who shares most"), which is the stakeholder network without the direct
+  ties.
+* `comention_network`: two stakeholders named in the same passage (mdkg:mentions); weight = number of such
+  passages. Mention detection is automatic, so this layer is weaker evidence; it is never merged into the
+  stakeholder network unless asked (`combine`, with a small factor).
+
+Filters (`Filters`): stakeholder kinds (a node is kept if it has any of the classes: `State`, `Organisation`,
+...), relation kinds, source documents (ids or IRIs), themes (slugs: on the relationship or its evidence
+passage), date window (`start`/`end`, ISO dates or partial dates). A relationship is outside the window when
+it starts after the window's end or ends before its start (partial dates read as the whole period: "2003"
+starts 2003-01-01 and ends 2003-12-31); an undated relationship is in every window (as in
+queries/gaps-in-scope.rq). For co-mentions the window applies to the document's date.
+
+Node keys are the entity's IRI without `{base}id/` (`iom`, `state/MEX`); nodes carry `iri`, `label`, `kind`
+(the most specific class) and `kinds` (every class)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import pyoxigraph as ox
+
+from graph.gaps import load_store, select
+from mdkg.settings import SETTINGS, Settings
+
+__all__ = [
+    "LAYERS",
+    "Filters",
+    "NetworkData",
+    "RELATION_KINDS",
+    "build_layer",
+    "STAKEHOLDER_KINDS",
+    "affiliation_network",
+    "combine",
+    "comention_network",
+    "interlocks",
+    "load_network_data",
+    "load_store",
+    "stakeholder_network",
+]
+
+RELATION_KINDS = ("partnership", "agreement", "programme", "forum", "membership", "funding")
+# Most specific first: the node's `kind` is the first of these it has.
+STAKEHOLDER_KINDS = (
+    "State",
+    "DiasporaOrganisation",
+    "InternationalOrganisation",
+    "RegionalOrganisation",
+    "CivilSocietyOrganisation",
+    "PrivateSectorActor",
+    "AcademicInstitution",
+    "GovernmentAgency",
+)
+HUB_KINDS = (
+    "Agreement",
+    "Programme",
+    "Convention",
+    "NationalLaw",
+    "PolicyFramework",
+    "Meeting",
+    "Process",
+    "Instrument",
+)
+_GENERIC = ("Organisation", "Stakeholder")
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: frozenset[str] | None = None  # stakeholder classes (local names); None: all
+    relations: frozenset[str] | None = None  # RELATION_KINDS; None: all
+    documents: frozenset[str] | None = None  # document ids or IRIs; None: all
+    themes: frozenset[str] | None = None  # theme slugs or IRIs; None: all
+    start: str | None = None  # window start (YYYY, YYYY-MM or YYYY-MM-DD)
+    end: str | None = None  # window end
+
+    @classmethod
+    def make(
+        cls,
+        kinds: Iterable[str] | None = None,
+        relations: Iterable[str] | None = None,
+        documents: Iterable[str] | None = None,
+        themes: Iterable[str] | None = None,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> Filters:
+        def fs(values: Iterable[str] | None) -> frozenset[str] | None:
+            if values is None:
+                return None
+            out = frozenset(v.strip() for v in values if v and v.strip())
+            return out or None
+
+        rel = fs(relations)
+        if rel and not rel <= set(RELATION_KINDS):
+            raise ValueError(
+                f"unknown relation kind(s) {sorted(rel - set(RELATION_KINDS))}; "
+                f"known: {', '.join(RELATION_KINDS)}"
+            )
+        for d in (start, end):
+            if d is not None:
+                _bounds(str(d))  # raises ValueError on a bad date
+        return cls(
+            fs(kinds),
+            rel,
+            fs(documents),
+            fs(themes),
+            None if start is None else str(start),
+            None if end is None else str(end),
+        )
+
+
+# -- partial dates --------------------------------------------------------------------------------------
+def _bounds(value: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a partial date: '2003' -> (2003-01-01, 2003-12-31)."""
+    value = value.strip()
+    parts = value.split("-")
+    try:
+        if len(parts) == 1 and len(value) == 4:
+            y = int(value)
+            return dt.date(y, 1, 1), dt.date(y, 12, 31)
+        if len(parts) == 2:
+            y, m = int(parts[0]), int(parts[1])
+            return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+        d = dt.date.fromisoformat(value[:10])
+        return d, d
+    except ValueError:
+        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)") from None
+
+
+def _start(value: object) -> str | None:
+    return None if value is None else _bounds(str(value))[0].isoformat()
+
+
+def _end(value: object) -> str | None:
+    return None if value is None else _bounds(str(value))[1].isoformat()
+
+
+def in_window(start: str | None, end: str | None, filters: Filters) -> bool:
+    """A period [start, end] (ISO dates, None = open) overlaps the filter's window."""
+    if filters.end is not None and start is not None and start > _end(filters.end):
+        return False
+    if filters.start is not None and end is not None and end < _start(filters.start):
+        return False
+    return True
+
+
+# -- reading the store ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tie:
+    rel: str  # relationship IRI
+    type: str  # partnership | agreement | implementation | participation | membership | funding
+    s: str  # stakeholder key
+    o: str  # other end key
+    direct: bool
+
+
+@dataclass(frozen=True)
+class Relation:
+    iri: str
+    start: str | None  # ISO date (first day) or None
+    end: str | None  # ISO date (last day) or None
+    doc: str | None  # document key (doc/{id})
+    doc_date: str | None
+    passages: tuple[str, ...]
+    themes: frozenset[str]  # theme keys (theme/{slug})
+
+
+@dataclass
+class NetworkData:
+    """The rows of the network queries, keyed with short ids; everything the views are built from."""
+
+    settings: Settings
+    nodes: dict[str, dict]  # key -> {iri, label, kind, kinds, based_in}
+    ties: list[Tie]
+    relations: dict[str, Relation]
+    mentions: dict[str, dict] = field(default_factory=dict)  # passage -> {doc, doc_date, themes, entities}
+
+    def key(self, iri: str) -> str:
+        prefix = str(self.settings.ns.ID)
+        return iri[len(prefix) :] if iri.startswith(prefix) else iri
+
+
+def _key(iri: str, settings: Settings) -> str:
+    prefix = str(settings.ns.ID)
+    return iri[len(prefix) :] if iri.startswith(prefix) else iri
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _most_specific(kinds: set[str]) -> str:
+    for kind in (*STAKEHOLDER_KINDS, *HUB_KINDS, *_GENERIC):
+        if kind in kinds:
+            return kind
+    return sorted(kinds)[0] if kinds else "Thing"
+
+
+def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions: bool = True) -> NetworkData:
+    """Run the network queries once; the views below filter and assemble their rows."""
+    nodes = {}
+    for r in select(store, "network-nodes", settings):
+        kinds = {_local(c) for c in (r["classes"] or "").split()}
+        nodes[_key(r["node"], settings)] = {
+            "iri": r["node"],
+            "label": str(r["label"]) if r["label"] is not None else _key(r["node"], settings),
+            "kind": _most_specific(kinds),
+            "kinds": sorted(kinds),
+            "stakeholder": "Stakeholder" in kinds,
+            "based_in": _key(r["basedIn"], settings) if r["basedIn"] else None,
+        }
+    ties = [
+        Tie(r["rel"], r["type"], _key(r["s"], settings), _key(r["o"], settings), bool(r["direct"]))
+        for r in select(store, "network-ties", settings)
+    ]
+    relations = {}
+    for r in select(store, "network-relations", settings):
+        relations[r["rel"]] = Relation(
+            iri=r["rel"],
+            start=_start(r["start"]),
+            end=_end(r["end"]),
+            doc=_key(r["doc"], settings) if r["doc"] else None,
+            doc_date=str(r["docDate"]) if r["docDate"] is not None else None,
+            passages=tuple(sorted((r["passages"] or "").split())),
+            themes=frozenset(_key(t, settings) for t in (r["themes"] or "").split()),
+        )
+    data = NetworkData(settings, nodes, ties, relations)
+    if comentions:
+        for r in select(store, "network-comentions", settings):
+            p = data.mentions.setdefault(
+                r["passage"],
+                {
+                    "doc": _key(r["doc"], settings),
+                    "doc_date": str(r["docDate"]) if r["docDate"] is not None else None,
+                    "themes": frozenset(_key(t, settings) for t in (r["themes"] or "").split()),
+                    "entities": set(),
+                },
+            )
+            p["entities"].add(_key(r["entity"], settings))
+    return data
+
+
+# -- filters --------------------------------------------------------------------------------------------
+def _doc_ok(doc: str | None, filters: Filters) -> bool:
+    if filters.documents is None:
+        return True
+    if doc is None:
+        return False
+    wanted = {d if d.startswith("doc/") else f"doc/{d.rsplit('/doc/', 1)[-1]}" for d in filters.documents}
+    return doc in wanted
+
+
+def _themes_ok(themes: frozenset[str], filters: Filters) -> bool:
+    if filters.themes is None:
+        return True
+    wanted = {t if t.startswith("theme/") else f"theme/{t.rsplit('/theme/', 1)[-1]}" for t in filters.themes}
+    return bool(themes & wanted)
+
+
+def _node_ok(data: NetworkData, key: str, filters: Filters) -> bool:
+    node = data.nodes.get(key)
+    if node is None or not node["stakeholder"]:
+        return False
+    return filters.kinds is None or bool(filters.kinds & set(node["kinds"]))
+
+
+def relation_ok(rel: Relation | None, filters: Filters) -> bool:
+    if rel is None:
+        return filters.documents is None and filters.themes is None
+    return (
+        _doc_ok(rel.doc, filters)
+        and _themes_ok(rel.themes, filters)
+        and in_window(rel.start, rel.end, filters)
+    )
+
+
+def tie_kind(tie: Tie, data: NetworkData) -> str:
+    """The relation kind of one tie (see the module docstring)."""
+    if tie.type in ("implementation", "participation"):
+        hub = data.nodes.get(tie.o, {})
+        return "forum" if "Process" in hub.get("kinds", ()) else "programme"
+    return tie.type
+
+
+@dataclass
+class _Affiliation:
+    kind: str
+    rel: Relation | None
+    iri: str
+
+
+def _selected_ties(data: NetworkData, filters: Filters):
+    """(tie, kind, relation) for the ties that pass the relation, document, theme and window filters."""
+    for tie in data.ties:
+        kind = tie_kind(tie, data)
+        if filters.relations is not None and kind not in filters.relations:
+            continue
+        rel = data.relations.get(tie.rel)
+        if not relation_ok(rel, filters):
+            continue
+        yield tie, kind, rel
+
+
+def _add_node(G: nx.Graph, data: NetworkData, key: str, **extra) -> None:
+    if key in G:
+        return
+    node = data.nodes.get(key, {"iri": key, "label": key, "kind": "Thing", "kinds": []})
+    G.add_node(
+        key, iri=node["iri"], label=node["label"], kind=node["kind"], kinds=list(node["kinds"]), **extra
+    )
+
+
+def _spell(periods: Iterable[tuple[str | None, str | None]]) -> tuple[str | None, str | None] | None:
+    """The common period of several (start, end) periods, None if they are all undated or do not overlap."""
+    periods = list(periods)
+    starts = [s for s, _ in periods if s]
+    ends = [e for _, e in periods if e]
+    if not starts and not ends:
+        return None
+    s, e = (max(starts) if starts else None), (min(ends) if ends else None)
+    if s and e and s > e:
+        return None
+    return (s, e)
+
+
+class _EdgeBuilder:
+    """Collects the units of each stakeholder pair, then writes the edges."""
+
+    def __init__(self, kind_weights: Mapping[str, float] | None):
+        self.kind_weights = dict(kind_weights or {})
+        self.units: dict[tuple[str, str], dict[tuple[str, str], dict]] = defaultdict(dict)
+
+    def add(
+        self,
+        a: str,
+        b: str,
+        unit: tuple[str, str],
+        kinds: Iterable[str],
+        rels: Iterable[Relation | None],
+        rel_iris: Iterable[str],
+        spell: tuple | None,
+    ) -> None:
+        if a == b:
+            return
+        pair = (a, b) if a < b else (b, a)
+        u = self.units[pair].setdefault(
+            unit, {"kinds": set(), "rels": set(), "evidence": set(), "docs": set(), "spells": set()}
+        )
+        u["kinds"].update(kinds)
+        u["rels"].update(rel_iris)
+        for rel in rels:
+            if rel is not None:
+                u["evidence"].update(rel.passages)
+                if rel.doc:
+                    u["docs"].add(rel.doc)
+        if spell is not None:
+            u["spells"].add(spell)
+
+    def write(self, G: nx.Graph) -> None:
+        for (a, b), units in self.units.items():
+            kinds, rels, evidence, docs, spells, hubs = set(), set(), set(), set(), set(), set()
+            always = any(not u["spells"] for u in units.values())  # an undated unit: the tie has no period
+            weight = 0.0
+            for (unit_type, unit_id), u in units.items():
+                weight += max(self.kind_weights.get(k, 1.0) for k in u["kinds"])
+                kinds |= u["kinds"]
+                rels |= u["rels"]
+                evidence |= u["evidence"]
+                docs |= u["docs"]
+                spells |= u["spells"]
+                if unit_type == "hub":
+                    hubs.add(unit_id)
+            if weight <= 0:
+                continue
+            G.add_edge(
+                a,
+                b,
+                weight=weight,
+                distance=1.0 / weight,
+                kinds=sorted(kinds),
+                relations=sorted(rels),
+                hubs=sorted(hubs),
+                evidence=sorted(evidence),
+                documents=sorted(docs),
+                spells=[] if always else sorted(spells, key=lambda s: (s[0] or "", s[1] or "")),
+            )
+
+
+def stakeholder_network(
+    data: NetworkData,
+    filters: Filters = Filters(),
+    direct: bool = True,
+    shared: bool = True,
+    kind_weights: Mapping[str, float] | None = None,
+) -> nx.Graph:
+    """The typed, weighted stakeholder network (module docstring). Stakeholders with no tie left after the
+    filters are not in the graph."""
+    G = nx.Graph(layer="relations" if direct and shared else ("interlocks" if shared else "direct"))
+    edges = _EdgeBuilder(kind_weights)
+    hubs: dict[str, dict[str, list[_Affiliation]]] = defaultdict(lambda: defaultdict(list))
+    for tie, kind, rel in _selected_ties(data, filters):
+        if not _node_ok(data, tie.s, filters):
+            continue
+        period = (rel.start, rel.end) if rel else (None, None)
+        if tie.direct:
+            if direct and _node_ok(data, tie.o, filters):
+                edges.add(tie.s, tie.o, ("rel", tie.rel), [kind], [rel], [tie.rel], _spell([period]))
+        else:
+            hubs[tie.o][tie.s].append(_Affiliation(kind, rel, tie.rel))
+    if shared:
+        for hub, members in hubs.items():
+            for a, b in itertools.combinations(sorted(members), 2):
+                if direct and {x.iri for x in members[a]} == {x.iri for x in members[b]} == {
+                    x.iri for x in members[a] if x.kind == "partnership"
+                }:
+                    continue  # only the partnership that names both (via this hub): its direct tie counts
+                affs = members[a] + members[b]
+                rels = [x.rel for x in affs]
+                period_a = _spell((x.rel.start, x.rel.end) if x.rel else (None, None) for x in members[a])
+                period_b = _spell((x.rel.start, x.rel.end) if x.rel else (None, None) for x in members[b])
+                spell = _spell([p for p in (period_a, period_b) if p]) if (period_a or period_b) else None
+                edges.add(a, b, ("hub", hub), {x.kind for x in affs}, rels, [x.iri for x in affs], spell)
+    for pair in edges.units:
+        for key in pair:
+            _add_node(G, data, key)
+    edges.write(G)
+    return G
+
+
+def interlocks(
+    data: NetworkData, filters: Filters = Filters(), kind_weights: Mapping[str, float] | None = None
+) -> nx.Graph:
+    """The weighted projection of the affiliation network onto the stakeholders: weight = hubs shared."""
+    return stakeholder_network(data, filters, direct=False, shared=True, kind_weights=kind_weights)
+
+
+def affiliation_network(data: NetworkData, filters: Filters = Filters()) -> nx.Graph:
+    """The bipartite stakeholder (bipartite=0) - instrument/programme/process (bipartite=1) graph; edge
+    weight = number of relationships between the two, `kinds`, `relations`, `evidence`, `spells` as in the
+    stakeholder network."""
+    B = nx.Graph(layer="affiliations")
+    for tie, kind, rel in _selected_ties(data, filters):
+        if tie.direct or not _node_ok(data, tie.s, filters):
+            continue
+        _add_node(B, data, tie.s, bipartite=0)
+        _add_node(B, data, tie.o, bipartite=1)
+        if not B.has_edge(tie.s, tie.o):
+            B.add_edge(tie.s, tie.o, kinds=[], relations=[], evidence=[], spells=[])
+        e = B.edges[tie.s, tie.o]
+        if tie.rel not in e["relations"]:
+            e["relations"] = sorted({*e["relations"], tie.rel})
+            e["kinds"] = sorted({*e["kinds"], kind})
+            if rel is not None:
+                e["evidence"] = sorted({*e["evidence"], *rel.passages})
+                spell = _spell([(rel.start, rel.end)])
+                if spell and spell not in e["spells"]:
+                    e["spells"] = sorted([*e["spells"], spell], key=lambda s: (s[0] or "", s[1] or ""))
+        e["weight"] = float(len(e["relations"]))
+    return B
+
+
+def comention_network(data: NetworkData, filters: Filters = Filters()) -> nx.Graph:
+    """Stakeholders named in the same passage; weight = number of passages, `evidence` = those passages.
+    Filters: kinds, documents, themes (of the passage), window (on the document's date); relation kinds do
+    not apply."""
+    G = nx.Graph(layer="comentions")
+    acc: dict[tuple[str, str], set[str]] = defaultdict(set)
+    docs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for passage, p in data.mentions.items():
+        if not _doc_ok(p["doc"], filters) or not _themes_ok(p["themes"], filters):
+            continue
+        if p["doc_date"] is not None and not in_window(_start(p["doc_date"]), _end(p["doc_date"]), filters):
+            continue
+        if p["doc_date"] is None and (filters.start or filters.end):
+            continue
+        entities = sorted(e for e in p["entities"] if _node_ok(data, e, filters))
+        for a, b in itertools.combinations(entities, 2):
+            acc[(a, b)].add(passage)
+            docs[(a, b)].add(p["doc"])
+    for (a, b), passages in acc.items():
+        _add_node(G, data, a)
+        _add_node(G, data, b)
+        w = float(len(passages))
+        G.add_edge(
+            a,
+            b,
+            weight=w,
+            distance=1.0 / w,
+            kinds=["comention"],
+            relations=[],
+            hubs=[],
+            evidence=sorted(passages),
+            documents=sorted(docs[(a, b)]),
+            spells=[],
+        )
+    return G
+
+
+def combine(relations: nx.Graph, comentions: nx.Graph, factor: float = 0.1) -> nx.Graph:
+    """The stakeholder network with the co-mention layer added at `factor` times its weight (weaker
+    evidence)."""
+    G = relations.copy()
+    G.graph["layer"] = "relations+comentions"
+    for n, attrs in comentions.nodes(data=True):
+        if n not in G:
+            G.add_node(n, **attrs)
+    for a, b, e in comentions.edges(data=True):
+        if G.has_edge(a, b):
+            g = G.edges[a, b]
+            g["weight"] += factor * e["weight"]
+            g["kinds"] = sorted({*g["kinds"], "comention"})
+            g["evidence"] = sorted({*g["evidence"], *e["evidence"]})
+            g["spells"] = []  # a co-mention is undated: the combined tie holds at any time
+        else:
+            G.add_edge(a, b, **{**e, "weight": factor * e["weight"]})
+        G.edges[a, b]["distance"] = 1.0 / G.edges[a, b]["weight"]
+    return G
+
+
+def build_layer(
+    data: NetworkData,
+    layer: str,
+    filters: Filters = Filters(),
+    kind_weights: Mapping[str, float] | None = None,
+    comention_factor: float = 0.1,
+) -> nx.Graph:
+    """One of the named views: relations, interlocks, affiliations, comentions, relations+comentions."""
+    if layer == "relations":
+        return stakeholder_network(data, filters, kind_weights=kind_weights)
+    if layer == "interlocks":
+        return interlocks(data, filters, kind_weights)
+    if layer == "affiliations":
+        return affiliation_network(data, filters)
+    if layer == "comentions":
+        return comention_network(data, filters)
+    if layer == "relations+comentions":
+        return combine(
+            stakeholder_network(data, filters, kind_weights=kind_weights),
+            comention_network(data, filters),
+            comention_factor,
+        )
+    raise ValueError(f"unknown layer {layer!r}; one of {', '.join(LAYERS)}")
+
+
+LAYERS = ("relations", "interlocks", "affiliations", "comentions", "relations+comentions")

@@ -1,0 +1,370 @@
+"""The stores behind the SPARQL endpoint.
+
+Embedded: an Oxigraph store (pyoxigraph, RocksDB on disk) loaded once from a dataset file of any RDF format
+(N-Quads, TriG, Turtle, N-Triples, RDF/XML, JSON-LD, N3; optionally gzipped). Query workers open it
+read-only. The default graph a query sees is the union of all the graphs of the file (named graphs and, for a
+triples file, its default graph), unless the query (FROM) or the protocol (default-graph-uri, named-graph-uri)
+names a dataset.
+
+Remote: any SPARQL 1.1 server (Oxigraph server, Virtuoso, Fuseki, GraphDB, QLever...) queried over the SPARQL
+Protocol, and loaded with `push_dataset` over the Graph Store Protocol. Configure the remote server so that its
+default graph is the union of its named graphs (e.g. `oxigraph serve --union-default-graph`).
+
+Both backends answer `query()` with pyoxigraph result objects (QuerySolutions, QueryBoolean, or an iterable
+of Triples), so the facade serialises, caps and negotiates the same way whatever the store.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+class StoreError(Exception):
+    """A dataset file that cannot be loaded, or a store that cannot be opened; the message is for people."""
+
+
+class QuerySyntaxError(Exception):
+    """The query does not parse; the message carries the parser's message with line:column."""
+
+
+class QueryRefused(Exception):
+    """The query asks for something this endpoint does not do (SERVICE, update...)."""
+
+
+class RemoteError(Exception):
+    """The remote SPARQL server answered with an error or could not be reached."""
+
+    def __init__(self, message: str, status: int = 502):
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+_EXTENSION_ALIASES = {"nq": "nq", "nquads": "nq", "trig": "trig", "ttl": "ttl", "turtle": "ttl", "nt": "nt",
+                      "ntriples": "nt", "rdf": "rdf", "owl": "rdf", "xml": "rdf", "jsonld": "jsonld",
+                      "json": "jsonld", "n3": "n3"}
+
+
+def rdf_format_of(path: Path) -> tuple[ox.RdfFormat, bool]:
+    """The RDF format of a file from its name (`x.nq`, `x.ttl.gz`...), and whether it is gzipped."""
+    suffixes = [s.lstrip(".").lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == "gz"
+    if compressed:
+        suffixes = suffixes[:-1]
+    ext = _EXTENSION_ALIASES.get(suffixes[-1] if suffixes else "")
+    fmt = ox.RdfFormat.from_extension(ext) if ext else None
+    if fmt is None:
+        known = ", ".join(sorted({f".{e}" for e in _EXTENSION_ALIASES}))
+        raise StoreError(f"{path}: cannot tell the RDF format from the file name (known: {known}, optionally .gz)")
+    return fmt, compressed
+
+
+def load_dataset(data_file: Path, directory: Path) -> int:
+    """Load `data_file` into a fresh on-disk Oxigraph store at `directory`; returns the number of quads.
+
+    Raises StoreError with a readable message if the file is missing, unreadable or not valid RDF."""
+    data_file = Path(data_file)
+    if not data_file.is_file():
+        raise StoreError(f"{data_file}: no such dataset file (run `mdkg build`, or pass --data FILE)")
+    fmt, compressed = rdf_format_of(data_file)
+    directory = Path(directory)
+    if directory.exists():
+        shutil.rmtree(directory)
+    store = ox.Store(str(directory))
+    base = data_file.resolve().as_uri()
+    try:
+        if compressed:
+            with gzip.open(data_file, "rb") as f:
+                store.bulk_load(input=f, format=fmt, base_iri=base)
+        else:
+            store.bulk_load(path=str(data_file), format=fmt, base_iri=base)
+        store.flush()
+        count = len(store)
+    except SyntaxError as e:
+        raise StoreError(f"{data_file}: not valid {fmt.name}: {e}") from None
+    except (OSError, EOFError, ValueError) as e:
+        raise StoreError(f"{data_file}: cannot be loaded: {e}") from None
+    finally:
+        del store
+    return count
+
+
+def open_read_only(directory: Path) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(directory))
+    except OSError as e:
+        raise StoreError(f"{directory}: cannot open the store: {e}") from None
+
+
+# ---------------------------------------------------------------------------------------------- query text
+
+# One pass over the query text that skips comments, strings and IRIs: enough to find the keywords the facade
+# must act on before any evaluation (SERVICE, FROM) without paying for a full parse.
+_TOKEN = re.compile(
+    r"""(?P<comment>\#[^\n]*)
+      | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
+      | (?P<pname>[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?:(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?|:(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?)
+      | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<other>\S)""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass
+class QueryText:
+    """What the facade needs to know of a query before running it."""
+
+    services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
+    has_dataset_clause: bool = False  # FROM / FROM NAMED
+    operation: str = ""  # the first keyword after the prologue: SELECT, ASK, ..., or an update's INSERT, DROP...
+
+    @property
+    def is_update(self) -> bool:
+        return self.operation in UPDATE_KEYWORDS
+
+
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+
+
+def scan_query(query: str) -> QueryText:
+    info = QueryText()
+    prefixes: dict[str, str] = {}
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(query) if m.lastgroup != "comment"]
+    for i, (kind, text) in enumerate(tokens):
+        if kind == "word" and not info.operation and text.upper() not in ("PREFIX", "BASE"):
+            info.operation = text.upper()
+        if kind == "word" and text.upper() == "PREFIX" and i + 2 < len(tokens):
+            if tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":
+                prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
+        elif kind == "word" and text.upper() == "FROM":
+            info.has_dataset_clause = True
+        elif kind == "word" and text.upper() == "SERVICE":
+            j = i + 1
+            if j < len(tokens) and tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
+                j += 1
+            target: str | None = None
+            if j < len(tokens):
+                k, t = tokens[j]
+                if k == "iri":
+                    target = t[1:-1]
+                elif k == "pname" and t.split(":", 1)[0] in prefixes:
+                    p, local = t.split(":", 1)
+                    target = prefixes[p] + local
+            info.services.append(target)
+    return info
+
+
+def check_services(info: QueryText, allowlist: Sequence[str]) -> None:
+    """Refuse SERVICE unless every target is an allowlisted endpoint IRI (a variable target is never allowed)."""
+    for target in info.services:
+        if target is None:
+            raise QueryRefused("SERVICE with a variable endpoint is not allowed on this endpoint")
+        if target not in allowlist:
+            raise QueryRefused(f"SERVICE <{target}> is not allowed: federated queries are disabled on this "
+                               "endpoint except to the endpoints it allowlists")
+
+
+# ---------------------------------------------------------------------------------------------- backends
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset of one request, from the protocol parameters (empty: as the query/server says)."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+def _node(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        raise QueryRefused(f"not a valid graph IRI: {iri!r}") from None
+
+
+class LocalBackend:
+    """Queries an Oxigraph store opened read-only from `directory` (as loaded by `load_dataset`)."""
+
+    def __init__(self, directory: Path):
+        self.store = open_read_only(directory)
+
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None):
+        info = scan_query(query)
+        kwargs: dict = {}
+        if dataset:
+            kwargs["default_graph"] = [_node(g) for g in dataset.default_graphs]
+            kwargs["named_graphs"] = [_node(g) for g in dataset.named_graphs]
+        elif not info.has_dataset_clause:
+            kwargs["use_default_graph_as_union"] = True
+        try:
+            return self.store.query(query, base_iri=base_iri, **kwargs)
+        except SyntaxError as e:
+            raise QuerySyntaxError(str(e)) from None
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, destination: Path, fmt: ox.RdfFormat) -> None:
+        self.store.dump(output=str(destination), format=fmt)
+
+    def close(self) -> None:
+        del self.store
+
+
+# Media types asked of a remote server, best first; each response is parsed with pyoxigraph.
+REMOTE_ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+                 "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5, "
+                 "text/tab-separated-values;q=0.3")
+
+
+class RemoteBackend:
+    """Queries a remote SPARQL 1.1 endpoint; results come back as pyoxigraph objects like LocalBackend's."""
+
+    def __init__(self, endpoint: str, timeout: float = 60.0, headers: dict[str, str] | None = None,
+                 max_response_bytes: int = 512 * 1024 * 1024):
+        import httpx
+
+        self.endpoint = endpoint
+        self.max_response_bytes = max_response_bytes
+        self.client = httpx.Client(timeout=timeout, headers=headers or {}, follow_redirects=True)
+
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None):
+        import httpx
+
+        form = [("query", query)]
+        form += [("default-graph-uri", g) for g in dataset.default_graphs]
+        form += [("named-graph-uri", g) for g in dataset.named_graphs]
+        try:
+            with self.client.stream("POST", self.endpoint, content=urlencode(form).encode("ascii"),
+                                     headers={"Accept": REMOTE_ACCEPT,
+                                              "Content-Type": "application/x-www-form-urlencoded"}) as r:
+                body = bytearray()
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_response_bytes:
+                        raise RemoteError("the remote server's answer is larger than this endpoint accepts", 502)
+                status, media = r.status_code, r.headers.get("content-type", "")
+        except httpx.HTTPError as e:
+            raise RemoteError(f"the remote SPARQL server cannot be reached: {type(e).__name__}", 502) from None
+        text = bytes(body)
+        if status == 400:
+            raise QuerySyntaxError(_short(text) or "the remote server refused the query (400)")
+        if status >= 400:
+            raise RemoteError(f"the remote SPARQL server answered {status}: {_short(text)}",
+                              status if status in (403, 404, 406, 413, 414, 415, 503) else 502)
+        return parse_remote_answer(text, media)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _short(body: bytes, limit: int = 2000) -> str:
+    return body[:limit].decode("utf-8", "replace").strip()
+
+
+def parse_remote_answer(body: bytes, media_type: str):
+    mt = media_type.split(";", 1)[0].strip().lower()
+    results_format = ox.QueryResultsFormat.from_media_type(mt) if mt else None
+    if results_format is not None:
+        try:
+            return ox.parse_query_results(body, format=results_format)
+        except SyntaxError as e:
+            raise RemoteError(f"the remote server sent invalid {results_format.name} results: {e}") from None
+    rdf_format = ox.RdfFormat.from_media_type(mt) if mt else None
+    if rdf_format is None:
+        raise RemoteError(f"the remote server answered with an unsupported media type {mt!r}")
+    try:
+        return RemoteTriples([q.triple for q in ox.parse(body, format=rdf_format)])
+    except SyntaxError as e:
+        raise RemoteError(f"the remote server sent invalid {rdf_format.name}: {e}") from None
+
+
+class RemoteTriples(list):
+    """A CONSTRUCT/DESCRIBE answer of a remote server, iterated like pyoxigraph's QueryTriples."""
+
+
+def is_triples(result) -> bool:
+    return isinstance(result, ox.QueryTriples | RemoteTriples)
+
+
+# ---------------------------------------------------------------------------------------------- Graph Store Protocol
+
+
+@dataclass
+class PushedGraph:
+    graph: str | None  # None: the default graph
+    triples: int
+    status: int
+
+
+def graphs_of(data_file: Path) -> Iterator[tuple[str | None, bytes, int]]:
+    """(graph IRI or None for the default graph, its N-Triples, triple count) for each graph of a dataset file."""
+    fmt, compressed = rdf_format_of(Path(data_file))
+    if not Path(data_file).is_file():
+        raise StoreError(f"{data_file}: no such dataset file")
+    store = ox.Store()
+    try:
+        if compressed:
+            with gzip.open(data_file, "rb") as f:
+                store.bulk_load(input=f, format=fmt, base_iri=Path(data_file).resolve().as_uri())
+        else:
+            store.bulk_load(path=str(data_file), format=fmt, base_iri=Path(data_file).resolve().as_uri())
+    except SyntaxError as e:
+        raise StoreError(f"{data_file}: not valid {fmt.name}: {e}") from None
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    graphs += sorted(store.named_graphs(), key=str)
+    for g in graphs:
+        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        count = body.count(b"\n")
+        if isinstance(g, ox.DefaultGraph):
+            if count:
+                yield None, body, count
+        elif isinstance(g, ox.NamedNode):
+            yield g.value, body, count
+
+
+def push_dataset(data_file: Path, gsp_url: str, replace: bool = True, headers: dict[str, str] | None = None,
+                 timeout: float = 600.0) -> list[PushedGraph]:
+    """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add)."""
+    import httpx
+
+    pushed = []
+    with httpx.Client(timeout=timeout, headers=headers or {}) as client:
+        for graph, body, count in graphs_of(data_file):
+            params = {"graph": graph} if graph is not None else {"default": ""}
+            try:
+                r = client.request("PUT" if replace else "POST", gsp_url, params=params, content=body,
+                                   headers={"Content-Type": "application/n-triples"})
+            except httpx.HTTPError as e:
+                raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
+            if r.status_code >= 300:
+                raise RemoteError(f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
+                                  f"{_short(r.content, 500)}", r.status_code)
+            pushed.append(PushedGraph(graph, count, r.status_code))
+    return pushed
+
+
+def iter_limited(items: Iterable, limit: int) -> tuple[list, bool]:
+    """At most `limit` items, and whether there were more."""
+    out = []
+    for item in items:
+        if len(out) >= limit:
+            return out, True
+        out.append(item)
+    return out, False
