@@ -38,6 +38,7 @@ class ServerConfig:
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
     max_request_bytes: int = 1_000_000  # body of a POST, query string of a GET
     service_allowlist: tuple[str, ...] = ()  # SERVICE endpoints a query may call (none by default)
+    worker_memory_mb: int = 0  # address-space limit of each query worker (0: none)
     cors_origins: tuple[str, ...] = ("*",)
     remote_headers: tuple[tuple[str, str], ...] = ()
     title: str = "mdkg SPARQL endpoint"
@@ -58,8 +59,12 @@ class RequestSizeLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if len(scope.get("query_string", b"")) > self.limit:
-            return await _plain(send, 414, f"request URI too long: the query string exceeds {self.limit} bytes; "
-                                           "send long queries with POST")
+            return await _plain(
+                send,
+                414,
+                f"request URI too long: the query string exceeds {self.limit} bytes; "
+                "send long queries with POST",
+            )
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             return await _plain(send, 413, f"request too large: the body exceeds {self.limit} bytes")
@@ -71,7 +76,9 @@ class RequestSizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise StarletteHTTPException(413, f"request too large: the body exceeds {self.limit} bytes")
+                    raise StarletteHTTPException(
+                        413, f"request too large: the body exceeds {self.limit} bytes"
+                    )
             return message
 
         await self.app(scope, limited_receive, send)
@@ -79,15 +86,24 @@ class RequestSizeLimit:
 
 async def _plain(send, status: int, message: str) -> None:
     body = (message + "\n").encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def create_app(config: ServerConfig) -> FastAPI:
     if not config.remote and not (config.data or config.store_dir):
-        raise ValueError("ServerConfig needs a dataset file (data), a loaded store (store_dir) or a remote URL")
+        raise ValueError(
+            "ServerConfig needs a dataset file (data), a loaded store (store_dir) or a remote URL"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -98,8 +114,13 @@ def create_app(config: ServerConfig) -> FastAPI:
             store_dir = owned / "store"
             count = await asyncio.to_thread(load_dataset, config.data, store_dir)
             log.info("loaded %d quads from %s", count, config.data)
-        spec = BackendSpec(store_dir=None if config.remote else store_dir, remote=config.remote,
-                           remote_headers=config.remote_headers, service_allowlist=config.service_allowlist)
+        spec = BackendSpec(
+            store_dir=None if config.remote else store_dir,
+            remote=config.remote,
+            remote_headers=config.remote_headers,
+            service_allowlist=config.service_allowlist,
+            memory_limit_mb=config.worker_memory_mb,
+        )
         pool = WorkerPool(spec, size=config.workers, remote_timeout=config.deadline + 5)
         await pool.start()
         app.state.pool = pool
@@ -133,7 +154,13 @@ def create_app(config: ServerConfig) -> FastAPI:
         return PlainTextResponse("internal server error\n", status_code=500)
 
     app.add_middleware(RequestSizeLimit, limit=config.max_request_bytes)
-    app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_credentials=False,
-                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"],
-                       expose_headers=["MDKG-Result-Truncated", "Warning", "Content-Type"], max_age=3600)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(config.cors_origins),
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["MDKG-Result-Truncated", "Warning", "Content-Type"],
+        max_age=3600,
+    )
     return app

@@ -37,8 +37,11 @@ class Format:
 
     @property
     def content_type(self) -> str:
-        textual = self.media_type.startswith("text/") or self.media_type.endswith(("json", "xml")) \
+        textual = (
+            self.media_type.startswith("text/")
+            or self.media_type.endswith(("json", "xml"))
             or self.rdf is not None
+        )
         return f"{self.media_type}; charset=utf-8" if textual else self.media_type
 
     def media_types(self) -> tuple[str, ...]:
@@ -50,26 +53,85 @@ def _k(*kinds: str) -> frozenset[str]:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", _k(RESULTS, BOOLEAN), "srj",
-           aliases=("application/json", "text/javascript", "application/javascript"), names=("srj",),
-           results=ox.QueryResultsFormat.JSON, label="SPARQL JSON"),
-    Format("xml", "application/sparql-results+xml", _k(RESULTS, BOOLEAN), "srx",
-           aliases=("application/xml", "text/xml"), names=("srx",),
-           results=ox.QueryResultsFormat.XML, label="SPARQL XML"),
+    Format(
+        "json",
+        "application/sparql-results+json",
+        _k(RESULTS, BOOLEAN),
+        "srj",
+        aliases=("application/json", "text/javascript", "application/javascript"),
+        names=("srj",),
+        results=ox.QueryResultsFormat.JSON,
+        label="SPARQL JSON",
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        _k(RESULTS, BOOLEAN),
+        "srx",
+        aliases=("application/xml", "text/xml"),
+        names=("srx",),
+        results=ox.QueryResultsFormat.XML,
+        label="SPARQL XML",
+    ),
     Format("csv", "text/csv", _k(RESULTS, BOOLEAN), "csv", results=ox.QueryResultsFormat.CSV, label="CSV"),
-    Format("tsv", "text/tab-separated-values", _k(RESULTS, BOOLEAN), "tsv",
-           results=ox.QueryResultsFormat.TSV, label="TSV"),
-    Format("turtle", "text/turtle", _k(GRAPH), "ttl", aliases=("application/x-turtle", "application/turtle"),
-           names=("ttl",), rdf=ox.RdfFormat.TURTLE, label="Turtle"),
-    Format("ntriples", "application/n-triples", _k(GRAPH), "nt", aliases=("text/plain",),
-           names=("nt", "n-triples"), rdf=ox.RdfFormat.N_TRIPLES, label="N-Triples"),
-    Format("jsonld", "application/ld+json", _k(GRAPH, DATASET), "jsonld", aliases=("application/json",),
-           names=("json-ld",), rdf=ox.RdfFormat.JSON_LD, label="JSON-LD"),
-    Format("rdfxml", "application/rdf+xml", _k(GRAPH), "rdf", aliases=("application/xml", "text/xml"),
-           names=("rdf", "rdf-xml", "xml"), rdf=ox.RdfFormat.RDF_XML, label="RDF/XML"),
+    Format(
+        "tsv",
+        "text/tab-separated-values",
+        _k(RESULTS, BOOLEAN),
+        "tsv",
+        results=ox.QueryResultsFormat.TSV,
+        label="TSV",
+    ),
+    Format(
+        "turtle",
+        "text/turtle",
+        _k(GRAPH),
+        "ttl",
+        aliases=("application/x-turtle", "application/turtle"),
+        names=("ttl", "n3", "text/n3"),
+        rdf=ox.RdfFormat.TURTLE,
+        label="Turtle",
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        _k(GRAPH),
+        "nt",
+        aliases=("text/plain",),
+        names=("nt", "n-triples"),
+        rdf=ox.RdfFormat.N_TRIPLES,
+        label="N-Triples",
+    ),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        _k(GRAPH, DATASET),
+        "jsonld",
+        aliases=("application/json",),
+        names=("json-ld", "json"),
+        rdf=ox.RdfFormat.JSON_LD,
+        label="JSON-LD",
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        _k(GRAPH),
+        "rdf",
+        aliases=("application/xml", "text/xml"),
+        names=("rdf", "rdf-xml", "rdf+xml", "xml"),
+        rdf=ox.RdfFormat.RDF_XML,
+        label="RDF/XML",
+    ),
     Format("trig", "application/trig", _k(GRAPH, DATASET), "trig", rdf=ox.RdfFormat.TRIG, label="TriG"),
-    Format("nquads", "application/n-quads", _k(GRAPH, DATASET), "nq", names=("nq", "n-quads"),
-           rdf=ox.RdfFormat.N_QUADS, label="N-Quads"),
+    Format(
+        "nquads",
+        "application/n-quads",
+        _k(GRAPH, DATASET),
+        "nq",
+        names=("nq", "n-quads"),
+        rdf=ox.RdfFormat.N_QUADS,
+        label="N-Quads",
+    ),
     Format("html", "text/html", _k(PAGE), "html", aliases=("application/xhtml+xml",), label="HTML"),
 )
 BY_KEY = {f.key: f for f in FORMATS}
@@ -161,11 +223,30 @@ def by_name(name: str, kinds: Iterable[str]) -> Format | None:
     return None
 
 
-def negotiate(accept: str | None, kinds: Iterable[str], override: str | None = None) -> Format | None:
-    """The best format of those that can carry `kinds`, or None (answer 406)."""
+def known_override(overrides: Sequence[str] | str | None) -> bool:
+    """Whether any of the `format=` values names a format of the table (unknown values are ignored)."""
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return any(by_name(o, [RESULTS, BOOLEAN, GRAPH, DATASET, PAGE]) for o in overrides or ())
+
+
+def negotiate(
+    accept: str | None, kinds: Iterable[str], overrides: Sequence[str] | str | None = None
+) -> Format | None:
+    """The best format of those that can carry `kinds`, or None (answer 406).
+
+    `overrides` are `format=` values: the first that names a format of these kinds wins; if they name only
+    formats of other kinds, None; values that name no format at all (clients send several, some for other
+    servers) are ignored and Accept decides."""
     kinds = tuple(kinds)
-    if override:
-        return by_name(override, kinds)
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    for name in overrides or ():
+        fmt = by_name(name, kinds)
+        if fmt:
+            return fmt
+    if known_override(overrides):
+        return None
     ranges = parse_accept(accept)
     best, best_q, best_exact = None, 0.0, -1
     for f in candidates(kinds):
@@ -205,9 +286,14 @@ def _json_term(t) -> dict:
     if isinstance(t, ox.BlankNode):
         return {"type": "bnode", "value": t.value}
     if isinstance(t, ox.Triple):
-        return {"type": "triple", "value": {"subject": _json_term(t.subject),
-                                            "predicate": _json_term(t.predicate),
-                                            "object": _json_term(t.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(t.subject),
+                "predicate": _json_term(t.predicate),
+                "object": _json_term(t.object),
+            },
+        }
     raise TypeError(f"not an RDF term: {t!r}")
 
 
@@ -223,8 +309,10 @@ def _xml_term(t) -> str:
     if isinstance(t, ox.BlankNode):
         return f"<bnode>{escape(t.value)}</bnode>"
     if isinstance(t, ox.Triple):
-        return (f"<triple><subject>{_xml_term(t.subject)}</subject><predicate>{_xml_term(t.predicate)}"
-                f"</predicate><object>{_xml_term(t.object)}</object></triple>")
+        return (
+            f"<triple><subject>{_xml_term(t.subject)}</subject><predicate>{_xml_term(t.predicate)}"
+            f"</predicate><object>{_xml_term(t.object)}</object></triple>"
+        )
     raise TypeError(f"not an RDF term: {t!r}")
 
 
@@ -241,18 +329,25 @@ def _csv_term(t) -> str:
 def write_solutions(variables: Sequence[str], rows: Sequence[Sequence], fmt: Format) -> bytes:
     """SELECT results (rows: tuples of terms or None, in the order of `variables`) in a results format."""
     if fmt.key == "json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=False) if t is not None}
-                    for row in rows]
-        return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
-                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        bindings = [
+            {v: _json_term(t) for v, t in zip(variables, row, strict=False) if t is not None} for row in rows
+        ]
+        return json.dumps(
+            {"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
     if fmt.key == "xml":
         out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
         out += [f"<variable name={quoteattr(v)}/>" for v in variables]
         out.append("</head><results>")
         for row in rows:
             out.append("<result>")
-            out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                    for v, t in zip(variables, row, strict=False) if t is not None]
+            out += [
+                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                for v, t in zip(variables, row, strict=False)
+                if t is not None
+            ]
             out.append("</result>")
         out.append("</results></sparql>\n")
         return "".join(out).encode("utf-8")
@@ -273,8 +368,10 @@ def write_boolean(value: bool, fmt: Format) -> bytes:
     if fmt.key == "json":
         return json.dumps({"head": {}, "boolean": bool(value)}).encode()
     if fmt.key == "xml":
-        return (f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
-                f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n").encode()
+        return (
+            f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+            f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+        ).encode()
     if fmt.key in ("csv", "tsv"):
         return b"true\n" if value else b"false\n"
     raise ValueError(f"{fmt.key} cannot carry an ASK result")

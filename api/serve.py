@@ -1,4 +1,5 @@
-"""`mdkg serve`: the SPARQL endpoint on the last build, on any RDF dataset file, or in front of a remote server."""
+"""`mdkg serve`: the SPARQL endpoint on the last build, on any RDF dataset file, or in front of a remote
+server."""
 
 from __future__ import annotations
 
@@ -13,30 +14,98 @@ from mdkg.settings import SETTINGS
 
 
 @click.command()
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="RDF dataset file to serve (any RDF format, optionally .gz). Default: the last build.")
-@click.option("--remote", metavar="URL", default=None,
-              help="Serve a remote SPARQL 1.1 query endpoint instead of a file (e.g. http://host:7878/query).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="RDF dataset file to serve (any RDF format, optionally .gz). Default: the last build.",
+)
+@click.option(
+    "--remote",
+    metavar="URL",
+    default=None,
+    help="Serve a remote SPARQL 1.1 query endpoint instead of a file (e.g. http://host:7878/query).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Query worker processes (queries running at once).")
-@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 300.0),
-              help="Deadline of a query in seconds (at most 300); a query past it is killed and answered 503.")
-@click.option("--max-rows", default=100_000, show_default=True, type=click.IntRange(1),
-              help="Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer.")
-@click.option("--max-request-bytes", default=1_000_000, show_default=True, type=click.IntRange(1024),
-              help="Largest POST body or GET query string accepted.")
-@click.option("--allow-service", "allow_service", multiple=True, metavar="IRI",
-              help="Endpoint a SERVICE clause may call (repeatable); SERVICE is refused otherwise.")
-@click.option("--cors-origin", "cors_origins", multiple=True, default=("*",), show_default=True,
-              help="Origin allowed to read cross-origin (repeatable).")
-@click.option("--remote-header", "remote_headers", multiple=True, metavar="NAME:VALUE",
-              help="Header sent to the remote server (e.g. Authorization:...), repeatable.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def command(data, remote, host, port, workers, timeout, max_rows, max_request_bytes, allow_service,
-            cors_origins, remote_headers, log_level) -> None:
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Query worker processes (queries running at once).",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 300.0),
+    help="Deadline of a query in seconds (at most 300); a query past it is killed and answered 503.",
+)
+@click.option(
+    "--max-rows",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer.",
+)
+@click.option(
+    "--max-request-bytes",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest POST body or GET query string accepted.",
+)
+@click.option(
+    "--allow-service",
+    "allow_service",
+    multiple=True,
+    metavar="IRI",
+    help="Endpoint a SERVICE clause may call (repeatable); SERVICE is refused otherwise.",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    default=("*",),
+    show_default=True,
+    help="Origin allowed to read cross-origin (repeatable).",
+)
+@click.option(
+    "--remote-header",
+    "remote_headers",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="Header sent to the remote server (e.g. Authorization:...), repeatable.",
+)
+@click.option(
+    "--worker-memory-mb",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Address-space limit of each query worker in MiB (0: none); a query past it fails with 500.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def command(
+    data,
+    remote,
+    host,
+    port,
+    workers,
+    timeout,
+    max_rows,
+    max_request_bytes,
+    allow_service,
+    cors_origins,
+    remote_headers,
+    worker_memory_mb,
+    log_level,
+) -> None:
     """Serve the graph through the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (query page: /query)."""
     import uvicorn
 
@@ -65,11 +134,22 @@ def command(data, remote, host, port, workers, timeout, max_rows, max_request_by
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
         click.echo(f"loaded {count} quads", err=True)
-    config = ServerConfig(data=data, remote=remote, store_dir=store_dir, workers=workers, timeout=timeout,
-                          max_rows=max_rows, max_request_bytes=max_request_bytes,
-                          service_allowlist=tuple(allow_service), cors_origins=tuple(cors_origins),
-                          remote_headers=tuple(headers))
-    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True)
+    config = ServerConfig(
+        data=data,
+        remote=remote,
+        store_dir=store_dir,
+        workers=workers,
+        timeout=timeout,
+        max_rows=max_rows,
+        max_request_bytes=max_request_bytes,
+        service_allowlist=tuple(allow_service),
+        cors_origins=tuple(cors_origins),
+        remote_headers=tuple(headers),
+        worker_memory_mb=worker_memory_mb,
+    )
+    click.echo(
+        f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True
+    )
     try:
         uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
     finally:

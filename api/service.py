@@ -1,5 +1,6 @@
 """What the endpoint says about itself: the SPARQL Service Description (GET /sparql without a query), the VoID
-description of the dataset (/.well-known/void), full dumps (/dumps/NAME.nq, .trig), the query page and /health.
+description of the dataset (/.well-known/void), full dumps (/dumps/NAME.nq, .trig), the query page and
+/health.
 Statistics come from SPARQL queries run through the worker pool, once, then cached."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from api import formats as F
 from api.app import STATIC
 from api.sparql import plain
-from api.workers import Job
+from api.workers import HARD_MAX_TIMEOUT, Job
 from graph.store import LocalBackend
 from mdkg.settings import SETTINGS
 
@@ -31,7 +32,8 @@ XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 STATS_QUERIES = {
     "graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
+    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) "
+    "LIMIT 500",
     "properties": "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s ?c ?o } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
 }
 
@@ -60,61 +62,88 @@ def dump_links(request: Request) -> list[tuple[F.Format, str]]:
     return [(f, f"{root}/dumps/{name}.{f.extension}") for f in F.DUMP_FORMATS]
 
 
+STATS_WAIT = 10.0  # seconds a description request waits for the statistics before answering without them
+
+
 async def statistics(request: Request) -> dict:
-    """Triples per graph, in the union, per class and per property; {} if the store could not say in time."""
+    """Triples per graph, in the union, per class and per property, computed once in the background (on a
+    large store this takes a while); {} while they are not known yet."""
     cache = request.app.state.cache
-    lock = cache.setdefault("stats-lock", asyncio.Lock())
-    async with lock:
-        if "stats" in cache:
-            return cache["stats"]
-        config = request.app.state.config
-        stats: dict = {}
-        for key, query in STATS_QUERIES.items():
-            outcome = await request.app.state.pool.run(Job(query, max_rows=10_000), config.deadline)
-            if outcome.status != 200:
-                return {}
-            bindings = json.loads(outcome.body)["results"]["bindings"]
-            if key == "triples":
-                stats[key] = int(bindings[0]["n"]["value"]) if bindings else 0
-            else:
-                stats[key] = [(b["g" if key == "graphs" else "c"]["value"], int(b["n"]["value"]))
-                              for b in bindings if ("g" if key == "graphs" else "c") in b]
-        cache["stats"] = stats
-        return stats
+    if "stats" in cache:
+        return cache["stats"]
+    task = cache.get("stats-task")
+    if task is None:
+        task = cache["stats-task"] = asyncio.create_task(_compute_statistics(request.app))
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), STATS_WAIT)
+    except TimeoutError:
+        return {}
+
+
+async def _compute_statistics(app) -> dict:
+    stats: dict = {}
+    for key, query in STATS_QUERIES.items():
+        outcome = await app.state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT)
+        if outcome.status != 200:
+            break  # cached as far as it got: no retry storm on a store too large to count
+        bindings = json.loads(outcome.body)["results"]["bindings"]
+        if key == "triples":
+            stats[key] = int(bindings[0]["n"]["value"]) if bindings else 0
+        else:
+            var = "g" if key == "graphs" else "c"
+            stats[key] = [(b[var]["value"], int(b["n"]["value"])) for b in bindings if var in b]
+    app.state.cache["stats"] = stats
+    return stats
 
 
 def dataset_description(request: Request, stats: dict, partitions: bool) -> list[ox.Triple]:
     root = root_url(request)
     ds = ox.NamedNode(f"{root}/.well-known/void#dataset")
     endpoint = ox.NamedNode(f"{root}/sparql")
-    t = [ox.Triple(ds, RDF_TYPE, _n("Dataset")), ox.Triple(ds, RDF_TYPE, _n("Dataset", VOID)),
-         ox.Triple(ds, _n("title", DCT), ox.Literal(request.app.state.config.title)),
-         ox.Triple(ds, _n("sparqlEndpoint", VOID), endpoint),
-         ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(SETTINGS.base)),
-         ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(SETTINGS.ns.MDKG))]
-    for fmt, url in dump_links(request):
+    t = [
+        ox.Triple(ds, RDF_TYPE, _n("Dataset")),
+        ox.Triple(ds, RDF_TYPE, _n("Dataset", VOID)),
+        ox.Triple(ds, _n("title", DCT), ox.Literal(request.app.state.config.title)),
+        ox.Triple(ds, _n("sparqlEndpoint", VOID), endpoint),
+        ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(SETTINGS.base)),
+        ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(SETTINGS.ns.MDKG)),
+    ]
+    for _fmt, url in dump_links(request):
         t.append(ox.Triple(ds, _n("dataDump", VOID), ox.NamedNode(url)))
     default = ox.BlankNode("defaultGraph")
     t += [ox.Triple(ds, _n("defaultGraph"), default), ox.Triple(default, RDF_TYPE, _n("Graph"))]
     if "triples" in stats:
-        t += [ox.Triple(ds, _n("triples", VOID), _int(stats["triples"])),
-              ox.Triple(default, _n("triples", VOID), _int(stats["triples"]))]
+        t += [
+            ox.Triple(ds, _n("triples", VOID), _int(stats["triples"])),
+            ox.Triple(default, _n("triples", VOID), _int(stats["triples"])),
+        ]
     for i, (graph, n) in enumerate(stats.get("graphs", [])):
         named, g = ox.BlankNode(f"ng{i}"), ox.BlankNode(f"g{i}")
-        t += [ox.Triple(ds, _n("namedGraph"), named), ox.Triple(named, RDF_TYPE, _n("NamedGraph")),
-              ox.Triple(named, _n("name"), ox.NamedNode(graph)), ox.Triple(named, _n("graph"), g),
-              ox.Triple(g, RDF_TYPE, _n("Graph")), ox.Triple(g, _n("triples", VOID), _int(n))]
+        t += [
+            ox.Triple(ds, _n("namedGraph"), named),
+            ox.Triple(named, RDF_TYPE, _n("NamedGraph")),
+            ox.Triple(named, _n("name"), ox.NamedNode(graph)),
+            ox.Triple(named, _n("graph"), g),
+            ox.Triple(g, RDF_TYPE, _n("Graph")),
+            ox.Triple(g, _n("triples", VOID), _int(n)),
+        ]
     if partitions:
         t.append(ox.Triple(ds, _n("classes", VOID), _int(len(stats.get("classes", [])))))
         t.append(ox.Triple(ds, _n("properties", VOID), _int(len(stats.get("properties", [])))))
         for i, (cls, n) in enumerate(stats.get("classes", [])):
             p = ox.BlankNode(f"c{i}")
-            t += [ox.Triple(ds, _n("classPartition", VOID), p), ox.Triple(p, _n("class", VOID), ox.NamedNode(cls)),
-                  ox.Triple(p, _n("entities", VOID), _int(n))]
+            t += [
+                ox.Triple(ds, _n("classPartition", VOID), p),
+                ox.Triple(p, _n("class", VOID), ox.NamedNode(cls)),
+                ox.Triple(p, _n("entities", VOID), _int(n)),
+            ]
         for i, (prop, n) in enumerate(stats.get("properties", [])):
             p = ox.BlankNode(f"p{i}")
-            t += [ox.Triple(ds, _n("propertyPartition", VOID), p),
-                  ox.Triple(p, _n("property", VOID), ox.NamedNode(prop)), ox.Triple(p, _n("triples", VOID), _int(n))]
+            t += [
+                ox.Triple(ds, _n("propertyPartition", VOID), p),
+                ox.Triple(p, _n("property", VOID), ox.NamedNode(prop)),
+                ox.Triple(p, _n("triples", VOID), _int(n)),
+            ]
     return t
 
 
@@ -122,14 +151,20 @@ def service_triples(request: Request, stats: dict) -> list[ox.Triple]:
     root = root_url(request)
     config = request.app.state.config
     svc = ox.NamedNode(f"{root}/sparql")
-    t = [ox.Triple(svc, RDF_TYPE, _n("Service")), ox.Triple(svc, _n("endpoint"), svc),
-         ox.Triple(svc, _n("supportedLanguage"), _n("SPARQL11Query")),
-         ox.Triple(svc, _n("feature"), _n("UnionDefaultGraph")),
-         ox.Triple(svc, _n("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
-         ox.Triple(svc, _n("defaultDataset"), ox.NamedNode(f"{root}/.well-known/void#dataset")),
-         ox.Triple(svc, _n("title", DCT), ox.Literal(config.title)),
-         ox.Triple(svc, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
-                   ox.NamedNode(f"{root}/.well-known/void"))]
+    t = [
+        ox.Triple(svc, RDF_TYPE, _n("Service")),
+        ox.Triple(svc, _n("endpoint"), svc),
+        ox.Triple(svc, _n("supportedLanguage"), _n("SPARQL11Query")),
+        ox.Triple(svc, _n("feature"), _n("UnionDefaultGraph")),
+        ox.Triple(svc, _n("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(svc, _n("defaultDataset"), ox.NamedNode(f"{root}/.well-known/void#dataset")),
+        ox.Triple(svc, _n("title", DCT), ox.Literal(config.title)),
+        ox.Triple(
+            svc,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+            ox.NamedNode(f"{root}/.well-known/void"),
+        ),
+    ]
     if config.service_allowlist:
         t.append(ox.Triple(svc, _n("feature"), _n("BasicFederatedQuery")))
     for fmt in F.candidates([F.RESULTS, F.GRAPH]):
@@ -143,8 +178,8 @@ def rdf_response(triples: list[ox.Triple], fmt: F.Format) -> Response:
     return Response(F.write_triples(triples, fmt), media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-async def describe_service(request: Request, accept: str | None, override: str | None) -> Response:
-    fmt = F.negotiate(accept, [F.GRAPH, F.PAGE], override)
+async def describe_service(request: Request, accept: str | None, overrides: list[str]) -> Response:
+    fmt = F.negotiate(accept, [F.GRAPH, F.PAGE], overrides)
     if fmt is None:
         return plain(406, f"the service description is available as {F.acceptable_list([F.GRAPH, F.PAGE])}")
     if fmt.key == "html":
@@ -196,7 +231,7 @@ async def health(request: Request) -> Response:
 
 
 def examples() -> list[dict]:
-    """Example queries of the page: gaps, partnerships, centrality (+ the repository's gap queries if present)."""
+    """Example queries of the page: gaps, partnerships, centrality, and the repository's gap queries."""
     out = []
     bundled = STATIC / "examples"
     for name, title, description in (
@@ -204,14 +239,20 @@ def examples() -> list[dict]:
         ("partnerships", "Partnerships", "Curated partnerships with their partners"),
         ("centrality", "Centrality", "Stakeholders by degree in the partnership network (mdkg:partnerOf)"),
     ):
-        out.append({"name": title, "description": description,
-                    "query": (bundled / f"{name}.rq").read_text(encoding="utf-8")})
+        out.append(
+            {
+                "name": title,
+                "description": description,
+                "query": (bundled / f"{name}.rq").read_text(encoding="utf-8"),
+            }
+        )
     repo_queries = SETTINGS.root / "queries"
     for name in ("gaps-in-scope", "gaps-by-region"):
         path = repo_queries / f"{name}.rq"
         if path.is_file():
-            out.append({"name": name, "description": f"queries/{name}.rq",
-                        "query": path.read_text(encoding="utf-8")})
+            out.append(
+                {"name": name, "description": f"queries/{name}.rq", "query": path.read_text(encoding="utf-8")}
+            )
     return out
 
 
@@ -222,8 +263,13 @@ def query_page(request: Request) -> Response:
     root = str(request.scope.get("root_path", "")).rstrip("/")
     dumps = " ".join(f'<a href="{url}">{fmt.label} dump</a>' for fmt, url in dump_links(request))
     html = (STATIC / "query.html").read_text(encoding="utf-8")
-    for key, value in (("__TITLE__", escape(request.app.state.config.title)), ("__STATIC__", f"{root}/static"),
-                       ("__ENDPOINT__", f"{root}/sparql"), ("__ROOT__", root), ("__DUMPS__", dumps),
-                       ("__EXAMPLES__", cache["examples"])):
+    for key, value in (
+        ("__TITLE__", escape(request.app.state.config.title)),
+        ("__STATIC__", f"{root}/static"),
+        ("__ENDPOINT__", f"{root}/sparql"),
+        ("__ROOT__", root),
+        ("__DUMPS__", dumps),
+        ("__EXAMPLES__", cache["examples"]),
+    ):
         html = html.replace(key, value)
     return HTMLResponse(html, headers={"Vary": "Accept"})

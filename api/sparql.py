@@ -16,9 +16,13 @@ from graph.store import Dataset, scan_query
 
 router = APIRouter()
 
-READ_ONLY = ("this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
-             "with `mdkg build`)")
+READ_ONLY = (
+    "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
+    "with `mdkg build`)"
+)
 POST_TYPES = "application/x-www-form-urlencoded or application/sparql-query"
+# `format=` overrides Accept (for browsers); `output=` and `results=` are what other servers and clients use.
+FORMAT_PARAMS = ("format", "output", "results")
 
 
 class ProtocolError(Exception):
@@ -30,8 +34,12 @@ class ProtocolError(Exception):
 def plain(status: int, message: str, headers: dict | None = None) -> Response:
     h = {"Vary": "Accept"}
     h.update(headers or {})
-    return Response((message.rstrip() + "\n").encode(), status_code=status,
-                    media_type="text/plain; charset=utf-8", headers=h)
+    return Response(
+        (message.rstrip() + "\n").encode(),
+        status_code=status,
+        media_type="text/plain; charset=utf-8",
+        headers=h,
+    )
 
 
 def _media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -53,7 +61,7 @@ def _utf8(body: bytes, what: str) -> str:
 
 
 async def read_params(request: Request) -> list[tuple[str, str]]:
-    """The protocol parameters of a request (URL and, for a form POST, body); a direct POST's query as `query`."""
+    """The protocol parameters of a request (URL, body of a form POST); a direct POST's body as `query`."""
     params = list(request.query_params.multi_items())
     if request.method != "POST":
         return params
@@ -71,10 +79,13 @@ async def read_params(request: Request) -> list[tuple[str, str]]:
         return params + [("query", _utf8(body, "the query"))]
     text = _utf8(body, "the form")
     try:
-        form = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), encoding="utf-8",
-                         errors="strict")
+        form = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=bool(text), encoding="utf-8", errors="strict"
+        )
     except (ValueError, UnicodeDecodeError):
-        raise ProtocolError(400, "the form body is not valid application/x-www-form-urlencoded UTF-8") from None
+        raise ProtocolError(
+            400, "the form body is not valid application/x-www-form-urlencoded UTF-8"
+        ) from None
     return params + form
 
 
@@ -94,38 +105,52 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
 async def sparql(request: Request) -> Response:
     try:
         params = await read_params(request)
-        if _values(params, "update") or _values(params, "using-graph-uri") \
-                or _values(params, "using-named-graph-uri"):
+        if (
+            _values(params, "update")
+            or _values(params, "using-graph-uri")
+            or _values(params, "using-named-graph-uri")
+        ):
             raise ProtocolError(403, READ_ONLY)
         query = _single(params, "query")
-        override = _single(params, "format") or _single(params, "output")
+        overrides = [v for k, v in params if k in FORMAT_PARAMS and v.strip()]
         timeout = _single(params, "timeout")
     except ProtocolError as e:
         return plain(e.status, str(e))
     accept = request.headers.get("accept")
     if query is None:
         if request.method == "POST":
-            return plain(400, "missing query parameter: POST a form with query=..., or the query itself as "
-                              "application/sparql-query")
+            return plain(
+                400,
+                "missing query parameter: POST a form with query=..., or the query itself as "
+                "application/sparql-query",
+            )
         from api import service
 
-        return await service.describe_service(request, accept, override)
+        return await service.describe_service(request, accept, overrides)
     if not query.strip():
         return plain(400, "empty query")
     if scan_query(query).is_update:
         return plain(403, READ_ONLY)
-    formats = {kind: F.negotiate(accept, [kind], override) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH)}
+    formats = {kind: F.negotiate(accept, [kind], overrides) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH)}
     if not any(formats.values()):
-        wanted = f"format={override!r}" if override else f"Accept: {accept}"
-        return plain(406, f"cannot answer in the requested format ({wanted}); available: "
-                          f"{F.acceptable_list([F.RESULTS, F.BOOLEAN, F.GRAPH])}")
+        wanted = f"format={overrides[0]!r}" if F.known_override(overrides) else f"Accept: {accept}"
+        return plain(
+            406,
+            f"cannot answer in the requested format ({wanted}); available: "
+            f"{F.acceptable_list([F.RESULTS, F.BOOLEAN, F.GRAPH])}",
+        )
     config = request.app.state.config
-    job = Job(query=query,
-              dataset=Dataset(tuple(_values(params, "default-graph-uri")),
-                              tuple(_values(params, "named-graph-uri"))),
-              results_format=_key(formats[F.RESULTS]), boolean_format=_key(formats[F.BOOLEAN]),
-              graph_format=_key(formats[F.GRAPH]), max_rows=config.max_rows,
-              base_iri=str(request.base_url).rstrip("/") + "/sparql")  # relative IRIs resolve against the endpoint
+    job = Job(
+        query=query,
+        dataset=Dataset(
+            tuple(_values(params, "default-graph-uri")), tuple(_values(params, "named-graph-uri"))
+        ),
+        results_format=_key(formats[F.RESULTS]),
+        boolean_format=_key(formats[F.BOOLEAN]),
+        graph_format=_key(formats[F.GRAPH]),
+        max_rows=config.max_rows,
+        base_iri=str(request.base_url).rstrip("/") + "/sparql",
+    )  # relative IRIs resolve against the endpoint
     outcome = await request.app.state.pool.run(job, wait_seconds(timeout, config.deadline))
     return respond(outcome)
 

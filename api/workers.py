@@ -54,6 +54,7 @@ class BackendSpec:
     remote: str | None = None
     remote_headers: tuple[tuple[str, str], ...] = ()
     service_allowlist: tuple[str, ...] = ()
+    memory_limit_mb: int = 0  # address-space limit of a worker (0: none); past it the worker dies, 500
 
     def open(self, timeout: float):
         if self.remote:
@@ -65,7 +66,9 @@ class BackendSpec:
 class Job:
     query: str
     dataset: Dataset = Dataset()
-    results_format: str | None = "json"  # format keys (api.formats); None: that kind of answer is not acceptable
+    results_format: str | None = (
+        "json"  # format keys (api.formats); None: that kind of answer is not acceptable
+    )
     boolean_format: str | None = "json"
     graph_format: str | None = "turtle"
     max_rows: int = 100_000
@@ -128,14 +131,22 @@ def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
 
 
 def _not_acceptable(what: str, kind: str) -> Outcome:
-    return Outcome.error(406, f"cannot answer {what} in the requested format; "
-                              f"available: {F.acceptable_list([kind])} (or use format=)")
+    return Outcome.error(
+        406,
+        f"cannot answer {what} in the requested format; "
+        f"available: {F.acceptable_list([kind])} (or use format=)",
+    )
 
 
 def _worker_main(conn, spec: BackendSpec, timeout: float) -> None:  # pragma: no cover - runs in a child
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         backend = spec.open(timeout)
+        if spec.memory_limit_mb:
+            import resource
+
+            limit = spec.memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except Exception as e:  # noqa: BLE001
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
@@ -158,8 +169,9 @@ class Worker:
     def __init__(self, ctx, spec: BackendSpec, timeout: float):
         parent, child = ctx.Pipe()
         self.conn = parent
-        self.process = ctx.Process(target=_worker_main, args=(child, spec, timeout), daemon=True,
-                                   name="mdkg-query-worker")
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, spec, timeout), daemon=True, name="mdkg-query-worker"
+        )
         self.process.start()
         child.close()
         self.pid = self.process.pid
@@ -205,8 +217,13 @@ class Worker:
 class WorkerPool:
     """N worker processes; `run()` gives a job to an idle one, with a deadline."""
 
-    def __init__(self, spec: BackendSpec, size: int = 2, start_timeout: float = 120.0,
-                 remote_timeout: float = HARD_MAX_TIMEOUT):
+    def __init__(
+        self,
+        spec: BackendSpec,
+        size: int = 2,
+        start_timeout: float = 120.0,
+        remote_timeout: float = HARD_MAX_TIMEOUT,
+    ):
         self.spec = spec
         self.size = max(1, size)
         self.start_timeout = start_timeout
@@ -228,8 +245,9 @@ class WorkerPool:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        workers = await asyncio.gather(*(loop.run_in_executor(self._executor, self._spawn)
-                                         for _ in range(self.size)))
+        workers = await asyncio.gather(
+            *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size))
+        )
         for w in workers:
             self._workers.add(w)
             self._idle.put_nowait(w)
@@ -269,21 +287,30 @@ class WorkerPool:
         try:
             worker = await asyncio.wait_for(self._idle.get(), deadline)
         except TimeoutError:
-            return Outcome.error(503, f"the server is busy: no query worker became free within the {deadline:g} s "
-                                      "deadline; try again later")
+            return Outcome.error(
+                503,
+                f"the server is busy: no query worker became free within the {deadline:g} s "
+                "deadline; try again later",
+            )
         remaining = max(0.01, deadline - (loop.time() - started))
         fut = loop.run_in_executor(self._executor, worker.roundtrip, job)
         try:
             outcome = await asyncio.wait_for(fut, remaining)
         except TimeoutError:
             self._retire(worker)
-            return Outcome.error(503, f"query stopped: it did not finish within the {deadline:g} s deadline. "
-                                      "Narrow it down (LIMIT, more specific patterns) or ask for a longer "
-                                      "timeout= (up to the server's maximum).")
+            return Outcome.error(
+                503,
+                f"query stopped: it did not finish within the {deadline:g} s deadline. "
+                "Narrow it down (LIMIT, more specific patterns) or ask for a longer "
+                "timeout= (up to the server's maximum).",
+            )
         except WorkerDied:
             self._retire(worker)
-            return Outcome.error(500, "the query worker stopped unexpectedly while running this query "
-                                      "(out of memory?); it has been replaced")
+            return Outcome.error(
+                500,
+                "the query worker stopped unexpectedly while running this query "
+                "(out of memory?); it has been replaced",
+            )
         except asyncio.CancelledError:  # the client went away: the worker may still be busy, replace it
             self._retire(worker)
             raise
@@ -292,8 +319,12 @@ class WorkerPool:
         return outcome
 
     def status(self) -> dict:
-        return {"workers": len(self._workers), "idle": self._idle.qsize(), "replaced": self.killed,
-                "served": self.served}
+        return {
+            "workers": len(self._workers),
+            "idle": self._idle.qsize(),
+            "replaced": self.killed,
+            "served": self.served,
+        }
 
     async def close(self) -> None:
         self.closed = True

@@ -13,11 +13,20 @@ from mdkg.settings import SETTINGS
 
 @click.command()
 @click.option("--to", "to", required=True, metavar="URL", help="Graph Store Protocol endpoint.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Dataset file to push (any RDF format). Default: the last build.")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Dataset file to push (any RDF format). Default: the last build.",
+)
 @click.option("--append", is_flag=True, help="Add to the graphs (POST) instead of replacing them (PUT).")
-@click.option("--header", "headers", multiple=True, metavar="NAME:VALUE",
-              help="Header sent with each request (e.g. Authorization:...), repeatable.")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="Header sent with each request (e.g. Authorization:...), repeatable.",
+)
 def command(to: str, data: Path | None, append: bool, headers: tuple[str, ...]) -> None:
     """Load the graph into a remote SPARQL 1.1 server through the Graph Store Protocol."""
     from graph.store import RemoteError, StoreError, push_dataset

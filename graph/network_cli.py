@@ -7,6 +7,7 @@
     mdkg network --measure betweenness --approx 500 --workers 2     # sampled, error bound printed
     mdkg network --structure --ego iom --radius 2          # components, bridges, ego network
     mdkg network --measure betweenness --write-back build/analysis.nq
+    mdkg load --to http://host:7878/store --data build/analysis.nq --append   # then queries/network-top.rq
 
 The dataset (default: the build's N-Quads dump) is loaded into an in-memory store; the network is built from
 it with the SPARQL files queries/network-*.rq (graph/network.py), measured with NetworkX (graph/measures.py)
@@ -52,15 +53,14 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 
 
 def _resolve_node(G, ref: str) -> str:
-    if ref in G:
-        return ref
+    """A node by key (iom, state/MEX), IRI, ISO3 code (MEX) or label (case-insensitive)."""
+    wanted = ref.strip()
+    candidates = (wanted, f"state/{wanted.upper()}")
+    for key in candidates:
+        if key in G:
+            return key
     for n, d in G.nodes(data=True):
-        if (
-            ref == d.get("iri")
-            or ref.lower() == str(d.get("label", "")).lower()
-            or ref.upper() == f"STATE/{n[6:]}"
-            or (n.startswith("state/") and ref.upper() == n[6:])
-        ):
+        if wanted == d.get("iri") or wanted.lower() == str(d.get("label", "")).lower():
             return n
     raise click.BadParameter(
         f"{ref!r} is not a node of this network (use an id such as iom or state/MEX)", param_hint="--ego"

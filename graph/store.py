@@ -7,8 +7,8 @@ triples file, its default graph), unless the query (FROM) or the protocol (defau
 names a dataset.
 
 Remote: any SPARQL 1.1 server (Oxigraph server, Virtuoso, Fuseki, GraphDB, QLever...) queried over the SPARQL
-Protocol, and loaded with `push_dataset` over the Graph Store Protocol. Configure the remote server so that its
-default graph is the union of its named graphs (e.g. `oxigraph serve --union-default-graph`).
+Protocol, and loaded with `push_dataset` over the Graph Store Protocol. Configure the remote server so that
+its default graph is the union of its named graphs (e.g. `oxigraph serve --union-default-graph`).
 
 Both backends answer `query()` with pyoxigraph result objects (QuerySolutions, QueryBoolean, or an iterable
 of Triples), so the facade serialises, caps and negotiates the same way whatever the store.
@@ -51,9 +51,21 @@ class RemoteError(Exception):
 
 # ---------------------------------------------------------------------------------------------- files
 
-_EXTENSION_ALIASES = {"nq": "nq", "nquads": "nq", "trig": "trig", "ttl": "ttl", "turtle": "ttl", "nt": "nt",
-                      "ntriples": "nt", "rdf": "rdf", "owl": "rdf", "xml": "rdf", "jsonld": "jsonld",
-                      "json": "jsonld", "n3": "n3"}
+_EXTENSION_ALIASES = {
+    "nq": "nq",
+    "nquads": "nq",
+    "trig": "trig",
+    "ttl": "ttl",
+    "turtle": "ttl",
+    "nt": "nt",
+    "ntriples": "nt",
+    "rdf": "rdf",
+    "owl": "rdf",
+    "xml": "rdf",
+    "jsonld": "jsonld",
+    "json": "jsonld",
+    "n3": "n3",
+}
 
 
 def rdf_format_of(path: Path) -> tuple[ox.RdfFormat, bool]:
@@ -66,7 +78,9 @@ def rdf_format_of(path: Path) -> tuple[ox.RdfFormat, bool]:
     fmt = ox.RdfFormat.from_extension(ext) if ext else None
     if fmt is None:
         known = ", ".join(sorted({f".{e}" for e in _EXTENSION_ALIASES}))
-        raise StoreError(f"{path}: cannot tell the RDF format from the file name (known: {known}, optionally .gz)")
+        raise StoreError(
+            f"{path}: cannot tell the RDF format from the file name (known: {known}, optionally .gz)"
+        )
     return fmt, compressed
 
 
@@ -111,16 +125,23 @@ def open_read_only(directory: Path) -> ox.Store:
 
 # One pass over the query text that skips comments, strings and IRIs: enough to find the keywords the facade
 # must act on before any evaluation (SERVICE, FROM) without paying for a full parse.
-_TOKEN = re.compile(
-    r"""(?P<comment>\#[^\n]*)
-      | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
-      | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
-      | (?P<pname>[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?:(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?|:(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?)
-      | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-      | (?P<other>\S)""",
-    re.VERBOSE | re.DOTALL,
+_LOCAL = r"(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?"
+_TOKEN_PATTERNS = (
+    ("comment", r"#[^\n]*"),
+    ("string", r"'''(?:[^'\\]|\\.|'(?!''))*'''"),
+    ("string", r'"""(?:[^"\\]|\\.|"(?!""))*"""'),
+    ("string", r"'(?:[^'\\\n]|\\.)*'"),
+    ("string", r'"(?:[^"\\\n]|\\.)*"'),
+    ("iri", r'<[^<>"{}|^`\\\s]*>'),
+    ("var", r"[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+"),
+    ("pname", r"(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?)?:" + _LOCAL),
+    ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("other", r"\S"),
 )
+_TOKEN = re.compile(
+    "|".join(f"(?P<{name}{i}>{pattern})" for i, (name, pattern) in enumerate(_TOKEN_PATTERNS)), re.DOTALL
+)
+_KIND = {f"{name}{i}": name for i, (name, _) in enumerate(_TOKEN_PATTERNS)}
 
 
 @dataclass
@@ -129,20 +150,25 @@ class QueryText:
 
     services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
     has_dataset_clause: bool = False  # FROM / FROM NAMED
-    operation: str = ""  # the first keyword after the prologue: SELECT, ASK, ..., or an update's INSERT, DROP...
+    operation: str = (
+        ""  # the first keyword after the prologue: SELECT, ASK, ..., or an update's INSERT, DROP...
+    )
 
     @property
     def is_update(self) -> bool:
         return self.operation in UPDATE_KEYWORDS
 
 
-UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
 
 
 def scan_query(query: str) -> QueryText:
     info = QueryText()
     prefixes: dict[str, str] = {}
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(query) if m.lastgroup != "comment"]
+    tokens = [(_KIND[m.lastgroup], m.group()) for m in _TOKEN.finditer(query)]
+    tokens = [t for t in tokens if t[0] != "comment"]
     for i, (kind, text) in enumerate(tokens):
         if kind == "word" and not info.operation and text.upper() not in ("PREFIX", "BASE"):
             info.operation = text.upper()
@@ -168,13 +194,15 @@ def scan_query(query: str) -> QueryText:
 
 
 def check_services(info: QueryText, allowlist: Sequence[str]) -> None:
-    """Refuse SERVICE unless every target is an allowlisted endpoint IRI (a variable target is never allowed)."""
+    """Refuse SERVICE unless every target is an allowlisted endpoint IRI (never a variable)."""
     for target in info.services:
         if target is None:
             raise QueryRefused("SERVICE with a variable endpoint is not allowed on this endpoint")
         if target not in allowlist:
-            raise QueryRefused(f"SERVICE <{target}> is not allowed: federated queries are disabled on this "
-                               "endpoint except to the endpoints it allowlists")
+            raise QueryRefused(
+                f"SERVICE <{target}> is not allowed: federated queries are disabled on this "
+                "endpoint except to the endpoints it allowlists"
+            )
 
 
 # ---------------------------------------------------------------------------------------------- backends
@@ -228,16 +256,23 @@ class LocalBackend:
 
 
 # Media types asked of a remote server, best first; each response is parsed with pyoxigraph.
-REMOTE_ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-                 "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5, "
-                 "text/tab-separated-values;q=0.3")
+REMOTE_ACCEPT = (
+    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+    "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5, "
+    "text/tab-separated-values;q=0.3"
+)
 
 
 class RemoteBackend:
     """Queries a remote SPARQL 1.1 endpoint; results come back as pyoxigraph objects like LocalBackend's."""
 
-    def __init__(self, endpoint: str, timeout: float = 60.0, headers: dict[str, str] | None = None,
-                 max_response_bytes: int = 512 * 1024 * 1024):
+    def __init__(
+        self,
+        endpoint: str,
+        timeout: float = 60.0,
+        headers: dict[str, str] | None = None,
+        max_response_bytes: int = 512 * 1024 * 1024,
+    ):
         import httpx
 
         self.endpoint = endpoint
@@ -251,23 +286,32 @@ class RemoteBackend:
         form += [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
         try:
-            with self.client.stream("POST", self.endpoint, content=urlencode(form).encode("ascii"),
-                                     headers={"Accept": REMOTE_ACCEPT,
-                                              "Content-Type": "application/x-www-form-urlencoded"}) as r:
+            with self.client.stream(
+                "POST",
+                self.endpoint,
+                content=urlencode(form).encode("ascii"),
+                headers={"Accept": REMOTE_ACCEPT, "Content-Type": "application/x-www-form-urlencoded"},
+            ) as r:
                 body = bytearray()
                 for chunk in r.iter_bytes():
                     body += chunk
                     if len(body) > self.max_response_bytes:
-                        raise RemoteError("the remote server's answer is larger than this endpoint accepts", 502)
+                        raise RemoteError(
+                            "the remote server's answer is larger than this endpoint accepts", 502
+                        )
                 status, media = r.status_code, r.headers.get("content-type", "")
         except httpx.HTTPError as e:
-            raise RemoteError(f"the remote SPARQL server cannot be reached: {type(e).__name__}", 502) from None
+            raise RemoteError(
+                f"the remote SPARQL server cannot be reached: {type(e).__name__}", 502
+            ) from None
         text = bytes(body)
         if status == 400:
             raise QuerySyntaxError(_short(text) or "the remote server refused the query (400)")
         if status >= 400:
-            raise RemoteError(f"the remote SPARQL server answered {status}: {_short(text)}",
-                              status if status in (403, 404, 406, 413, 414, 415, 503) else 502)
+            raise RemoteError(
+                f"the remote SPARQL server answered {status}: {_short(text)}",
+                status if status in (403, 404, 406, 413, 414, 415, 503) else 502,
+            )
         return parse_remote_answer(text, media)
 
     def close(self) -> None:
@@ -303,7 +347,7 @@ def is_triples(result) -> bool:
     return isinstance(result, ox.QueryTriples | RemoteTriples)
 
 
-# ---------------------------------------------------------------------------------------------- Graph Store Protocol
+# ------------------------------------------------------------------------------------ Graph Store Protocol
 
 
 @dataclass
@@ -314,7 +358,7 @@ class PushedGraph:
 
 
 def graphs_of(data_file: Path) -> Iterator[tuple[str | None, bytes, int]]:
-    """(graph IRI or None for the default graph, its N-Triples, triple count) for each graph of a dataset file."""
+    """(graph IRI, or None for the default graph; its N-Triples; triple count) for each graph of a file."""
     fmt, compressed = rdf_format_of(Path(data_file))
     if not Path(data_file).is_file():
         raise StoreError(f"{data_file}: no such dataset file")
@@ -339,8 +383,13 @@ def graphs_of(data_file: Path) -> Iterator[tuple[str | None, bytes, int]]:
             yield g.value, body, count
 
 
-def push_dataset(data_file: Path, gsp_url: str, replace: bool = True, headers: dict[str, str] | None = None,
-                 timeout: float = 600.0) -> list[PushedGraph]:
+def push_dataset(
+    data_file: Path,
+    gsp_url: str,
+    replace: bool = True,
+    headers: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> list[PushedGraph]:
     """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add)."""
     import httpx
 
@@ -349,13 +398,21 @@ def push_dataset(data_file: Path, gsp_url: str, replace: bool = True, headers: d
         for graph, body, count in graphs_of(data_file):
             params = {"graph": graph} if graph is not None else {"default": ""}
             try:
-                r = client.request("PUT" if replace else "POST", gsp_url, params=params, content=body,
-                                   headers={"Content-Type": "application/n-triples"})
+                r = client.request(
+                    "PUT" if replace else "POST",
+                    gsp_url,
+                    params=params,
+                    content=body,
+                    headers={"Content-Type": "application/n-triples"},
+                )
             except httpx.HTTPError as e:
                 raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
             if r.status_code >= 300:
-                raise RemoteError(f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
-                                  f"{_short(r.content, 500)}", r.status_code)
+                raise RemoteError(
+                    f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
+                    f"{_short(r.content, 500)}",
+                    r.status_code,
+                )
             pushed.append(PushedGraph(graph, count, r.status_code))
     return pushed
 

@@ -118,10 +118,23 @@ def load_documents(seeds: Path) -> list[Document]:
         doc = Document(doc_id, path, text, hashlib.sha256(text.encode()).hexdigest(),
                        meta or {"id": doc_id, "title": path.name})
         doc.passages = split_passages(doc_id, text)
+        if meta:
+            _check_quotes(meta, text)
         docs.append(doc)
     for name, entry in catalogue.items():
         raise entry.error(f"no such file documents/{name}", "file")
     return docs
+
+
+def _check_quotes(entry: Located, text: str) -> None:
+    """The catalogue's `quotes` prove its fields: each must occur in the document (white space may differ)."""
+    quotes = entry.get("quotes") or []
+    if not isinstance(quotes, list) or not all(isinstance(q, str) and q.strip() for q in quotes):
+        raise entry.error("expected a list of quotes from the document", "quotes")
+    flat = " ".join(text.split())
+    for quote in quotes:
+        if " ".join(quote.split()) not in flat:
+            raise entry.error(f"quote not found in {entry['file']}: {quote[:80]!r}", "quotes")
 
 
 def _slug(stem: str) -> str:

@@ -20,7 +20,7 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 @dataclass(frozen=True)
 class Settings:
     base: str = os.environ.get("MDKG_BASE", "https://w3id.org/mdkg/")
-    root: Path = ROOT
+    root: Path = Path(os.environ.get("MDKG_ROOT", ROOT))  # where ontology/, shapes/ and seeds/ are
     build_dir: Path = Path(os.environ.get("MDKG_BUILD_DIR", ROOT / "build"))
 
     @property

@@ -60,9 +60,25 @@ def mdkg_server(tmp: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]
     log = tmp / f"serve-{port}.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mdkg.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--log-level", "warning", *args],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mdkg.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                *args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/health", proc, log)
@@ -85,8 +101,11 @@ def oxigraph_server(location: Path, *args: str) -> Iterator[tuple[str, subproces
     port = free_port()
     log = location.parent / f"oxigraph-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location),
-                                 "--bind", f"127.0.0.1:{port}", *args], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/query?query=ASK%7B%7D", proc, log)
