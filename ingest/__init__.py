@@ -1,1 +1,2 @@
-"""Seeds -> triples. One module per stage: documents, registry, mentions, assertions, emit, validate; build runs them."""
+"""Seeds -> triples, one module per stage: documents, registry, mentions, assertions, treaties, states, emit,
+validate; `build` runs them in order."""

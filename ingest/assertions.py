@@ -18,7 +18,7 @@ from ingest.documents import Document, Passage
 from ingest.errors import SeedError, SeedErrors
 from ingest.ontology import Ontology
 from ingest.registry import Registry
-from ingest.yamlio import Located, load_yaml
+from ingest.yamlio import Located, item_line, load_yaml
 
 COMMON_FIELDS = {"type", "quote", "start", "end", "themes", "note"}
 TYPES_FILE = Path(__file__).with_name("assertion_types.yaml")
@@ -85,7 +85,7 @@ def load_assertions(folder: Path, docs: list[Document], registry: Registry, onto
         data = load_yaml(path)
         if not isinstance(data, Located) or "assertions" not in data or "document" not in data:
             raise SeedError("expected a mapping with 'document' and 'assertions'", path, 1)
-        doc = by_id.get(data["document"])
+        doc = by_id.get(data["document"]) if isinstance(data["document"], str) else None
         if doc is None:
             errors.append(data.error(f"unknown document {data['document']!r}", "document"))
             continue
@@ -93,9 +93,10 @@ def load_assertions(folder: Path, docs: list[Document], registry: Registry, onto
         if not isinstance(data["assertions"], list):
             errors.append(data.error("expected a list", "assertions"))
             continue
-        for entry in data["assertions"]:
+        for i, entry in enumerate(data["assertions"]):
             try:
-                out.append(_assertion(entry, doc, index, registry, ontology, themes, path))
+                line = item_line(data["assertions"], i, data.line_of("assertions"))
+                out.append(_assertion(entry, doc, index, registry, ontology, themes, path, line))
             except SeedError as e:
                 errors.append(e)
     if errors:
@@ -104,18 +105,18 @@ def load_assertions(folder: Path, docs: list[Document], registry: Registry, onto
 
 
 def _assertion(entry: Any, doc: Document, index: QuoteIndex, registry: Registry, ontology: Ontology,
-               themes: set[str], path: Path) -> Assertion:
+               themes: set[str], path: Path, line: int | None = None) -> Assertion:
     if not isinstance(entry, Located):
-        raise SeedError("each assertion must be a mapping", path)
+        raise SeedError("each assertion must be a mapping", path, line)
     kind = entry.get("type")
     types = assertion_types()
-    if kind not in types:
+    if not isinstance(kind, str) or kind not in types:
         raise entry.error(f"unknown type {kind!r}; one of {sorted(types)}", "type")
     spec = types[kind]["fields"]
     unknown = set(entry) - COMMON_FIELDS - set(spec)
     if unknown:
         raise entry.error(f"unknown field for {kind}; allowed: {sorted(COMMON_FIELDS | set(spec))}",
-                          sorted(unknown)[0])
+                          sorted(unknown, key=str)[0])
     quote = entry.get("quote")
     if not isinstance(quote, str) or not quote.strip():
         raise entry.error("required: the verbatim text that supports the assertion", "quote")
@@ -124,9 +125,13 @@ def _assertion(entry: Any, doc: Document, index: QuoteIndex, registry: Registry,
         raise entry.error(f"quote not found in {doc.path.name}: {quote[:80]!r}", "quote")
     values = {name: _field(entry, name, rule, doc, registry, ontology) for name, rule in spec.items()}
     values = {k: v for k, v in values.items() if v is not None}
+    if not isinstance(entry.get("themes") or [], list):
+        raise entry.error("expected a list of theme slugs", "themes")
     for theme in entry.get("themes") or []:
-        if theme not in themes:
+        if not isinstance(theme, str) or theme not in themes:
             raise entry.error(f"unknown theme {theme!r} (see ontology/themes.ttl)", "themes")
+    if entry.get("note") is not None and not isinstance(entry["note"], str):
+        raise entry.error("expected a string", "note")
     dates = {}
     for key in ("start", "end"):
         if entry.get(key) is not None:
@@ -138,13 +143,15 @@ def _assertion(entry: Any, doc: Document, index: QuoteIndex, registry: Registry,
                      list(entry.get("themes") or []), entry.get("note"))
 
 
-def _field(entry: Located, name: str, rule: dict, doc: Document, registry: Registry, ontology: Ontology) -> Any:
+def _field(entry: Located, name: str, rule: dict, doc: Document, registry: Registry,
+           ontology: Ontology) -> Any:
     value = entry.get(name, rule.get("default"))
     if rule.get("date"):
         # A claim's date as precise as the document gives it: a full date, a month or a year.
         value = value if value is not None else _document_date(doc)
         if value is None:
-            raise entry.error("a date is required (YYYY, YYYY-MM or YYYY-MM-DD) and the document has none", name)
+            raise entry.error("a date is required (YYYY, YYYY-MM or YYYY-MM-DD) and the document has none",
+                              name)
         try:
             return parse_partial_date(value)
         except ValueError as e:
@@ -167,10 +174,13 @@ def _field(entry: Located, name: str, rule: dict, doc: Document, registry: Regis
     if "roles_of" in rule:
         if not isinstance(value, dict):
             raise entry.error("expected a mapping from a reference to a role", name)
-        listed = set(entry.get(rule["roles_of"]) or [])
-        for ref in value:
-            if ref not in listed:
+        listed = entry.get(rule["roles_of"])
+        listed = {str(ref) for ref in listed} if isinstance(listed, list) else set()
+        for ref, role in value.items():
+            if str(ref) not in listed:
                 raise entry.error(f"{ref!r} is not one of the {rule['roles_of']}", name)
+            if not isinstance(role, str) or not role.strip():
+                raise entry.error(f"the role of {ref!r} must be a non-empty string", name)
         return {str(k): str(v) for k, v in value.items()}
     refs = value if rule.get("many") else [value]
     if rule.get("many") and not isinstance(value, list):

@@ -136,7 +136,7 @@ def class_counts(union: Graph, settings: Settings) -> Counter:
     """Instances per mdkg class (with the inferred superclass types the emitter writes)."""
     prefix = settings.ns.MDKG
     counts: Counter = Counter()
-    for s, o in union.subject_objects(RDF.type):
+    for o in union.objects(None, RDF.type):
         if isinstance(o, URIRef) and str(o).startswith(prefix):
             counts[str(o)[len(prefix):]] += 1
     counts["Theme"] = sum(1 for c in union.subjects(RDF.type, SKOS.Concept)

@@ -19,7 +19,10 @@ def parse_partial_date(value: object) -> Literal:
     text = str(value).strip()
     for pattern, datatype in _FORMS:
         if pattern.match(text):
-            _check_real(text)
+            try:
+                _check_real(text)
+            except ValueError as e:
+                raise ValueError(f"bad date {text!r}: {e}") from None
             return Literal(text, datatype=datatype)
     raise ValueError(f"bad date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
 

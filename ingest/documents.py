@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.dates import parse_partial_date
 from ingest.errors import SeedError
-from ingest.yamlio import Located, load_yaml
+from ingest.yamlio import Located, item_line, load_yaml
 
 CATALOGUE_FIELDS = {"id", "file", "title", "creators", "publisher", "date", "place", "kind", "note", "quotes"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -54,7 +55,8 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise SeedError(f"not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", path, line) from None
+        bad = data[e.start:e.start + 1]
+        raise SeedError(f"not valid UTF-8 (byte {e.start}: {bad!r})", path, line) from None
     return text.replace("\r\n", "\n").lstrip("\ufeff")
 
 
@@ -88,21 +90,36 @@ def load_catalogue(path: Path) -> dict[str, Located]:
         raise SeedError("expected a list of documents", path, 1)
     by_file: dict[str, Located] = {}
     ids: set[str] = set()
-    for entry in entries:
+    for i, entry in enumerate(entries):
         if not isinstance(entry, Located):
-            raise SeedError("each document must be a mapping", path)
+            raise SeedError("each document must be a mapping", path, item_line(entries, i, 1))
         for key in ("id", "file", "title"):
             if not entry.get(key):
                 raise entry.error("missing", key)
         unknown = set(entry) - CATALOGUE_FIELDS
         if unknown:
-            raise entry.error(f"unknown field(s) {sorted(unknown)}", sorted(unknown)[0])
-        if not _SLUG.match(str(entry["id"])):
+            raise entry.error(f"unknown field(s) {sorted(unknown, key=str)}", sorted(unknown, key=str)[0])
+        if not isinstance(entry["id"], str) or not _SLUG.fullmatch(entry["id"]):
             raise entry.error(f"id {entry['id']!r} must be a lower-case slug", "id")
+        for key in ("file", "title", "publisher", "place", "kind", "note"):
+            if entry.get(key) is not None and (not isinstance(entry[key], str) or not entry[key].strip()):
+                raise entry.error("expected a non-empty string", key)
+        creators = entry.get("creators")
+        if creators is not None and (not isinstance(creators, list)
+                                     or not all(isinstance(c, str) and c.strip() for c in creators)):
+            raise entry.error("expected a list of registry ids or names", "creators")
+        if entry.get("date") is not None:
+            try:
+                parse_partial_date(entry["date"])
+            except ValueError as e:
+                raise entry.error(str(e), "date") from None
         if entry["id"] in ids:
             raise entry.error(f"duplicate document id {entry['id']!r}", "id")
+        if entry["file"] in by_file:
+            first = by_file[entry["file"]].line
+            raise entry.error(f"{entry['file']} is catalogued twice (first at line {first})", "file")
         ids.add(entry["id"])
-        by_file[str(entry["file"])] = entry
+        by_file[entry["file"]] = entry
     return by_file
 
 

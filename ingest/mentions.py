@@ -81,7 +81,9 @@ _CONNECTOR_END = re.compile(r"\s+(?:of|for|and|on|the|de|des|du|la|le|del|y|in)$
 
 
 def unresolved_candidates(docs: list[Document], mentions: list[Mention], ignore: set[str]) -> list[Candidate]:
-    """Capitalised phrases not covered by a mention: multi-word names and acronyms, not sentence-initial words."""
+    """Capitalised phrases not fully explained by mentions: multi-word names and acronyms, not sentence-initial
+    words. A phrase that contains a mention but has other capitalised words ("Ghana Diaspora Forum" around
+    the state "Ghana") is a candidate; one made only of mentions and connectors is not."""
     covered: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for m in mentions:
         covered[(m.passage.doc_id, m.passage.n)].append((m.start, m.end))
@@ -91,15 +93,32 @@ def unresolved_candidates(docs: list[Document], mentions: list[Mention], ignore:
         for passage in doc.passages:
             spans = covered.get((doc.id, passage.n), [])
             for m in _CAPITALISED.finditer(passage.text):
+                start = m.start()
                 surface = _CONNECTOR_END.sub("", m.group())
-                start, end = m.start(), m.start() + len(surface)
-                if any(s < end and start < e for s, e in spans):
+                article = _ARTICLE.match(surface)
+                if article:
+                    start, surface = start + article.end(), surface[article.end():]
+                if not surface or not _unexplained(surface, start, spans):
                     continue
                 if not _looks_like_name(surface, passage.text, start) or surface in ignore:
                     continue
                 counts[surface] += 1
                 examples.setdefault(surface, passage)
     return [Candidate(s, c, examples[s]) for s, c in counts.most_common()]
+
+
+_ARTICLE = re.compile(r"^(?:The|A|An)\s+(?=[A-Z])")
+_CONNECTORS = {"of", "for", "and", "on", "the", "de", "des", "du", "la", "le", "del", "y", "in"}
+
+
+def _unexplained(surface: str, start: int, spans: list[tuple[int, int]]) -> bool:
+    """True if some word of the phrase is neither inside a mention nor a connector."""
+    for w in re.finditer(r"\S+", surface):
+        a, b = start + w.start(), start + w.end()
+        if w.group() in _CONNECTORS or any(s <= a and b <= e for s, e in spans):
+            continue
+        return True
+    return False
 
 
 def _looks_like_name(surface: str, text: str, start: int) -> bool:

@@ -12,7 +12,7 @@ from ingest.dates import parse_partial_date
 from ingest.errors import SeedError, SeedErrors
 from ingest.ontology import Ontology
 from ingest.states import StateRecord, reference_states
-from ingest.yamlio import Located, load_yaml
+from ingest.yamlio import Located, item_line, load_yaml
 
 ENTITY_FIELDS = {"id", "kind", "name", "aliases", "acronyms", "state", "part_of", "themes", "date", "place",
                  "note", "wikidata"}
@@ -63,19 +63,25 @@ class Registry:
 
 def _str_list(entry: Located, key: str) -> list[str]:
     value = entry.get(key) or []
-    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise entry.error("expected a list of non-empty strings", key)
     return value
+
+
+def _optional_str(entry: Located, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if entry.get(key) is not None and (not isinstance(entry[key], str) or not entry[key].strip()):
+            raise entry.error("expected a non-empty string", key)
 
 
 def _entity(entry: Located, kinds: set[str], themes: set[str]) -> Entity:
     unknown = set(entry) - ENTITY_FIELDS
     if unknown:
-        raise entry.error(f"unknown field; allowed: {sorted(ENTITY_FIELDS)}", sorted(unknown)[0])
+        raise entry.error(f"unknown field; allowed: {sorted(ENTITY_FIELDS)}", sorted(unknown, key=str)[0])
     for key in ("id", "kind", "name"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise entry.error("required, a non-empty string", key)
-    if not SLUG.match(entry["id"]):
+    if not SLUG.fullmatch(entry["id"]):
         raise entry.error(f"{entry['id']!r} is not a lower-case slug (a-z, 0-9, -)", "id")
     if entry["kind"] not in kinds:
         raise entry.error(f"unknown kind {entry['kind']!r}; one of {sorted(kinds)}", "kind")
@@ -87,7 +93,8 @@ def _entity(entry: Located, kinds: set[str], themes: set[str]) -> Entity:
             parse_partial_date(entry["date"])
         except ValueError as e:
             raise entry.error(str(e), "date") from None
-    if entry.get("wikidata") is not None and not WIKIDATA.match(str(entry["wikidata"])):
+    _optional_str(entry, ("state", "part_of", "place", "note"))
+    if entry.get("wikidata") is not None and not WIKIDATA.fullmatch(str(entry["wikidata"])):
         raise entry.error(f"{entry['wikidata']!r} is not a Wikidata id (Q123)", "wikidata")
     return Entity(
         id=entry["id"], kind=entry["kind"], name=entry["name"].strip(),
@@ -101,10 +108,12 @@ def _entity(entry: Located, kinds: set[str], themes: set[str]) -> Entity:
 def _state_names(entry: Located, states: dict[str, StateRecord]) -> StateNames:
     unknown = set(entry) - STATE_FIELDS
     if unknown:
-        raise entry.error(f"unknown field; allowed: {sorted(STATE_FIELDS)}", sorted(unknown)[0])
+        raise entry.error(f"unknown field; allowed: {sorted(STATE_FIELDS)}", sorted(unknown, key=str)[0])
     iso3 = entry.get("iso3")
     if not isinstance(iso3, str) or iso3 not in states:
         raise entry.error(f"{iso3!r} is not an ISO 3166 alpha-3 code of a known state", "iso3")
+    if entry.get("wikidata") is not None and not WIKIDATA.fullmatch(str(entry["wikidata"])):
+        raise entry.error(f"{entry['wikidata']!r} is not a Wikidata id (Q123)", "wikidata")
     return StateNames(iso3, _str_list(entry, "aliases"), _str_list(entry, "demonyms"), entry.get("wikidata"))
 
 
@@ -119,10 +128,10 @@ def load_registry(folder: Path, ontology: Ontology, themes: set[str]) -> Registr
         data = load_yaml(path) or []
         if not isinstance(data, list):
             raise SeedError("expected a list of entries", path, 1)
-        for entry in data:
+        for i, entry in enumerate(data):
             try:
                 if not isinstance(entry, Located):
-                    raise SeedError("each entry must be a mapping", path)
+                    raise SeedError("each entry must be a mapping", path, item_line(data, i, 1))
                 if "iso3" in entry:
                     sn = _state_names(entry, states)
                     if sn.iso3 in names:
@@ -132,7 +141,8 @@ def load_registry(folder: Path, ontology: Ontology, themes: set[str]) -> Registr
                 entity = _entity(entry, kinds, themes)
                 if entity.id in entities:
                     first = entities[entity.id].where
-                    raise entry.error(f"duplicate id {entity.id!r} (first at {first.file.name}:{first.line})", "id")
+                    where = f"{first.file.name}:{first.line}"
+                    raise entry.error(f"duplicate id {entity.id!r} (first at {where})", "id")
                 entities[entity.id] = entity
             except SeedError as e:
                 errors.append(e)

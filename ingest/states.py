@@ -38,7 +38,8 @@ class StateRecord:
     iso2: str | None
     numeric: str | None
     name: str  # preferred English short name
-    names: tuple[str, ...]  # every English name form the packages give (incl. `name`), for labels and mentions
+    # every English name form the packages give (incl. `name`), for labels and mentions
+    names: tuple[str, ...]
     un_status: str  # member | observer | non-member | former
     un_member_since: int | None
     region: str | None  # UN M49 region (Africa, Americas, Asia, Europe, Oceania)
@@ -78,8 +79,8 @@ def _coco_table() -> pd.DataFrame:
     """country_converter's own data file, read as strings.
 
     `coco.CountryConverter()` cannot be used with pandas 3 (pinned in requirements.lock): its loader turns
-    Namibia's ISO2 code "NA" into a missing value and then fails compiling it as a regex. Reading the package's
-    data file with no NA conversion gives the same table."""
+    Namibia's ISO2 code "NA" into a missing value and then fails compiling it as a regex. Reading the
+    package's data file with no NA conversion gives the same table."""
     return pd.read_csv(COUNTRY_DATA_FILE, sep="\t", encoding="utf-8", dtype=str, keep_default_na=False)
 
 
@@ -102,7 +103,7 @@ def _clean(name: str) -> list[str]:
         if re.search(r"\bof( the)?$", tail):
             inverted = f"{tail} {head}"
             forms.append(inverted[4:] if inverted.startswith("The ") else inverted)
-        else:  # 'USSR, Union of Soviet Socialist Republics', 'Czechoslovakia, Czechoslovak Socialist Republic'
+        else:  # 'USSR, Union of Soviet Socialist Republics', 'Czechoslovakia, Czechoslovak Socialist Rep...'
             forms.extend([head, tail])
     return forms
 

@@ -1,5 +1,5 @@
-"""The treaty record: instruments' treaty facts (seeds/treaties/instruments.yaml) and one mdkg:TreatyAction per
-row of the action files (seeds/treaties/*.csv, read as they stand; seeds/treaties/mapping.yaml says how).
+"""The treaty record: instruments' treaty facts (seeds/treaties/instruments.yaml) and one mdkg:TreatyAction
+per row of the action files (seeds/treaties/*.csv, read as they stand; seeds/treaties/mapping.yaml says how).
 
 Everything goes into the named graph `{base}graph/treaties`:
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -155,7 +156,8 @@ def _fact(entry: object, where: Located, key: str, is_date: bool) -> Fact:
             raise entry.error(f"{value!r} is not a registry id", "value")
     if entry.get("quote") is not None and not entry.get("quoted_from"):
         raise entry.error("a quote needs `quoted_from`", "quoted_from")
-    return Fact(value, entry["authority"].strip(), _quotes(entry), entry.get("quoted_from"), entry.get("note"))
+    return Fact(value, entry["authority"].strip(), _quotes(entry), entry.get("quoted_from"),
+                entry.get("note"))
 
 
 def _record(entry: object, where: Located) -> Record:
@@ -230,63 +232,76 @@ def read_actions(folder: Path, instruments: dict[str, Instrument]) -> tuple[list
         path = folder / name
         if not path.exists():
             raise TreatyDataError("action file listed in mapping.yaml is missing", path)
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames != COLUMNS:
-                raise TreatyDataError(f"header must be {','.join(COLUMNS)}; found {reader.fieldnames}", path, 1,
-                                      "header")
-            for row in reader:
-                line = reader.line_num
+        fieldnames, rows = _read_csv(path)
+        if fieldnames != COLUMNS:
+            raise TreatyDataError(f"header must be {','.join(COLUMNS)}; found {fieldnames}", path, 1,
+                                  "header")
+        for line, row in rows:
+            def err(message: str, column: str, _path: Path = path, _line: int = line) -> TreatyDataError:
+                return TreatyDataError(message, _path, _line, column)
 
-                def err(message: str, column: str, _path: Path = path, _line: int = line) -> TreatyDataError:
-                    return TreatyDataError(message, _path, _line, column)
-
-                if None in row or any(v is None for v in row.values()):
-                    raise err(f"expected {len(COLUMNS)} columns", "row")
-                code = row["instrument"].strip()
-                if code not in codes:
-                    raise err(f"unknown instrument {code!r}; known: {', '.join(sorted(codes))} "
-                              f"(seeds/treaties/mapping.yaml)", "instrument")
-                iid = codes[code]
-                instrument = instruments[iid]
-                if row["action"] not in kinds:
-                    raise err(f"unknown action {row['action']!r}; one of {', '.join(kinds)}", "action")
-                try:
-                    if not _DATE.match(row["date"]):
-                        raise ValueError
-                    date = dt.date.fromisoformat(row["date"])
-                except ValueError:
-                    raise err(f"bad date {row['date']!r}: expected a real date YYYY-MM-DD", "date") from None
-                if date > today:
-                    raise err(f"date {row['date']} is in the future", "date")
-                if row["source"] not in sources:
-                    raise err(f"unknown source {row['source']!r}; known: {', '.join(sources)}", "source")
-                ref = row["untc_ref"].strip()
-                if ref and ref != instrument.untc_reference:
-                    raise err(f"UNTC reference {ref!r} differs from {iid}'s {instrument.untc_reference!r} "
-                              f"(instruments.yaml)", "untc_ref")
-                iso3 = row["iso3"].strip()
-                if iso3:
-                    if iso3 not in states:
-                        raise err(f"unknown ISO3 {iso3!r} (state {row['state_name']!r}): not in the reference set "
-                                  f"of states (ingest/states.yaml, ingest/states.py)", "iso3")
-                    participant, is_state = iso3, True
-                else:
-                    participant = non_state.get(row["state_name"].strip())
-                    if not participant:
-                        raise err(f"no ISO3 for {row['state_name']!r} and it is not a non-state participant "
-                                  f"listed in mapping.yaml", "iso3")
-                    is_state = False
-                    non_state_rows[participant] += 1
-                action = Action(iid, participant, is_state, kinds[row["action"]], date, row["state_name"].strip(),
-                                row["source"], row["raw_cell"], path, line)
-                key = (iid, participant, action.kind, date)
-                if key in seen:
-                    first = seen[key]
-                    raise err(f"duplicate action (first at {first[0].name}:{first[1]})", "row")
-                seen[key] = (path, line)
-                actions.append(action)
+            if None in row or any(v is None for v in row.values()):
+                raise err(f"expected {len(COLUMNS)} columns", "row")
+            code = row["instrument"].strip()
+            if code not in codes:
+                raise err(f"unknown instrument {code!r}; known: {', '.join(sorted(codes))} "
+                          f"(seeds/treaties/mapping.yaml)", "instrument")
+            iid = codes[code]
+            instrument = instruments[iid]
+            if row["action"] not in kinds:
+                raise err(f"unknown action {row['action']!r}; one of {', '.join(kinds)}", "action")
+            try:
+                if not _DATE.match(row["date"]):
+                    raise ValueError
+                date = dt.date.fromisoformat(row["date"])
+            except ValueError:
+                raise err(f"bad date {row['date']!r}: expected a real date YYYY-MM-DD", "date") from None
+            if date > today:
+                raise err(f"date {row['date']} is in the future", "date")
+            if row["source"] not in sources:
+                raise err(f"unknown source {row['source']!r}; known: {', '.join(sources)}", "source")
+            ref = row["untc_ref"].strip()
+            if ref and ref != instrument.untc_reference:
+                raise err(f"UNTC reference {ref!r} differs from {iid}'s {instrument.untc_reference!r} "
+                          f"(instruments.yaml)", "untc_ref")
+            iso3 = row["iso3"].strip()
+            if iso3:
+                if iso3 not in states:
+                    raise err(f"unknown ISO3 {iso3!r} (state {row['state_name']!r}): not in the "
+                              f"reference set of states (ingest/states.yaml, ingest/states.py)", "iso3")
+                participant, is_state = iso3, True
+            else:
+                participant = non_state.get(row["state_name"].strip())
+                if not participant:
+                    raise err(f"no ISO3 for {row['state_name']!r} and it is not a non-state participant "
+                              f"listed in mapping.yaml", "iso3")
+                is_state = False
+                non_state_rows[participant] += 1
+            action = Action(iid, participant, is_state, kinds[row["action"]], date,
+                            row["state_name"].strip(), row["source"], row["raw_cell"], path, line)
+            key = (iid, participant, action.kind, date)
+            if key in seen:
+                first = seen[key]
+                raise err(f"duplicate action (first at {first[0].name}:{first[1]})", "row")
+            seen[key] = (path, line)
+            actions.append(action)
     return actions, non_state_rows
+
+
+def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, dict]]]:
+    """The header and the (line, row) pairs of an action file; TreatyDataError (file, line) if it is not UTF-8
+    or not CSV. A UTF-8 byte order mark (as spreadsheet programs write it) is dropped."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        raise TreatyDataError(f"not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", path,
+                              data.count(b"\n", 0, e.start) + 1, "row") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return reader.fieldnames, [(reader.line_num, row) for row in reader]
+    except csv.Error as e:
+        raise TreatyDataError(f"not readable as CSV: {e}", path, max(reader.line_num, 1), "row") from None
 
 
 def load(settings: Settings = SETTINGS) -> TreatyData:
@@ -350,9 +365,11 @@ def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
         g.add((node, M.rawCell, Literal(a.raw_cell)))
         name = states[a.participant].name if a.is_state else a.state_name
         printed = "" if a.state_name == name else f" (as printed: {a.state_name})"
+        kind = a.kind.replace("-", " ")
         g.add((node, RDFS.label, Literal(
-            f"{name}{printed}: {a.kind.replace('-', ' ')}, {labels[a.instrument]}, {a.date.isoformat()}", lang="en")))
-        g.add((node, DCTERMS.source, Literal(source["authority"].replace("{ref}", inst.untc_reference or ""))))
+            f"{name}{printed}: {kind}, {labels[a.instrument]}, {a.date.isoformat()}", lang="en")))
+        authority = source["authority"].replace("{ref}", inst.untc_reference or "")
+        g.add((node, DCTERMS.source, Literal(authority)))
         page = source.get("page") or inst.record.page
         if page:
             g.add((node, PROV.wasDerivedFrom, URIRef(page)))
@@ -388,6 +405,7 @@ def _fact_triples(g, settings: Settings, node: URIRef, prop: URIRef, fact: Fact,
     if fact.quoted_from and fact.quoted_from.startswith("http"):
         g.add((stmt, PROV.wasDerivedFrom, URIRef(fact.quoted_from)))
     elif fact.quoted_from:
-        g.add((stmt, RDFS.comment, Literal(f"quoted from {fact.quoted_from} (shared ratification data)", lang="en")))
+        g.add((stmt, RDFS.comment,
+               Literal(f"quoted from {fact.quoted_from} (shared ratification data)", lang="en")))
     if fact.note:
         g.add((stmt, RDFS.comment, Literal(" ".join(fact.note.split()), lang="en")))

@@ -41,7 +41,7 @@ class Settings:
         return self.build_dir / "current" / "mdkg.nq"
 
     @cached_property
-    def ns(self) -> "Namespaces":
+    def ns(self) -> Namespaces:
         return Namespaces(self.base)
 
 

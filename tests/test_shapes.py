@@ -50,7 +50,8 @@ def _mutate(valid: Graph, case: dict) -> Graph:
         g.remove(pattern)
     if case.get("add"):
         prefixes = "".join(f"@prefix {p}: <{n}> .\n" for p, n in valid.namespaces())
-        g.parse(data=prefixes + "@prefix shape: <https://w3id.org/mdkg/shapes#> .\n" + _expand(g, case["add"]), format="turtle")
+        prefixes += "@prefix shape: <https://w3id.org/mdkg/shapes#> .\n"
+        g.parse(data=prefixes + _expand(g, case["add"]), format="turtle")
     return g
 
 
