@@ -1,11 +1,12 @@
-"""Ratification-gap queries: the SPARQL files in queries/ run against a pyoxigraph Store whose default graph is
-the union of its named graphs (as on the mdkg endpoint). Each function here runs exactly one of those files,
-binding its parameters, and returns plain dataclasses; the SPARQL and the Python answers are the same by
-construction, and tests/test_gaps.py checks them against the source rows.
+"""Ratification-gap queries: the SPARQL files in queries/ run against a pyoxigraph Store whose default graph
+is the union of its named graphs (as on the mdkg endpoint). Each function here runs exactly one of those
+files, binding its parameters, and returns plain dataclasses; the SPARQL and the Python answers are the same
+by construction, and tests/test_gaps.py checks them against the source rows.
 
 Parameter convention of the .rq files: a parameter is a `VALUES ?name { ... }` line ending in `# param`; the
 values between the braces are the example. `bind()` replaces them with the given terms, serialised with
-escaping (IRIs are checked, literals escaped by rdflib). `UNDEF` leaves the variable free.
+escaping (IRIs and language tags are checked; strings become one-line literals with backslash, quote and
+control characters escaped). `UNDEF` leaves the variable free.
 
 Record coverage: every instrument has mdkg:recordCoverage complete (as at a status date) / partial / none.
 A gap list for an instrument whose record is not complete, or for a date after the record's status date, is
@@ -30,8 +31,8 @@ from mdkg.settings import ROOT, SETTINGS, Settings
 QUERIES = ROOT / "queries"
 DEFAULT_BASE = "https://w3id.org/mdkg/"
 STATUSES = ("party", "signatory", "denounced", "no-action")
-_PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)(?P<tail>\}[ \t]*#[ \t]*param\b.*)$",
-                    re.MULTILINE)
+_PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)"
+                    r"(?P<tail>\}[ \t]*#[ \t]*param\b.*)$", re.MULTILINE)
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 
@@ -62,7 +63,8 @@ def parameters(query: str) -> list[str]:
 
 
 def term(value: object) -> str:
-    """SPARQL syntax for one value: IRIs (URIRef / NamedNode), dates, ints, bools, strings, rdflib Literals."""
+    """SPARQL syntax for one value: IRIs (URIRef / NamedNode), dates, ints, bools, strings, rdflib
+    Literals."""
     if value is None:
         return "UNDEF"
     if isinstance(value, ox.NamedNode):
@@ -96,8 +98,8 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 
 
 def _string(text: str) -> str:
-    """A one-line SPARQL string literal (STRING_LITERAL_QUOTE): backslash, quote and line breaks escaped, other
-    control characters as \\u escapes. Never a long (triple-quoted) literal."""
+    """A one-line SPARQL string literal (STRING_LITERAL_QUOTE): backslash, quote and line breaks escaped,
+    other control characters as \\u escapes. Never a long (triple-quoted) literal."""
     out = []
     for ch in text:
         if ch in _ESCAPES:
@@ -148,7 +150,8 @@ def _py(t: object) -> object:
     return str(t)
 
 
-def select(store: ox.Store, name: str, settings: Settings = SETTINGS, **params: object) -> list[dict[str, object]]:
+def select(store: ox.Store, name: str, settings: Settings = SETTINGS,
+           **params: object) -> list[dict[str, object]]:
     """Run queries/{name}.rq with its parameters bound; rows as dicts of Python values (IRIs as str)."""
     query = bind(load_query(name, settings), **params)
     solutions = store.query(query, use_default_graph_as_union=True)
@@ -279,7 +282,8 @@ def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, Ins
             entry_into_force=r["entryIntoForce"],
             depositary=_id(r["depositary"], settings) if r["depositary"] else None,
             untc_reference=r["untcReference"], coverage=r["coverage"], status_date=r["statusDate"],
-            snapshot_date=r["snapshotDate"], authority=r["authority"], note=r["note"], actions=r["actions"] or 0)
+            snapshot_date=r["snapshotDate"], authority=r["authority"], note=r["note"],
+            actions=r["actions"] or 0)
     return out
 
 
@@ -296,8 +300,8 @@ def record_warnings(info: InstrumentInfo, as_of: dt.date) -> list[str]:
     """Why an answer about `info` on `as_of` is not complete (empty list: it is)."""
     out = []
     if info.coverage == "none":
-        out.append(f"WARNING: the treaty record of {info.id} is EMPTY ({info.authority}): no treaty action is "
-                   f"recorded, so every state shows as 'no-action'. This is NOT a gap list.")
+        out.append(f"WARNING: the treaty record of {info.id} is EMPTY ({info.authority}): no treaty action "
+                   f"is recorded, so every state shows as 'no-action'. This is NOT a gap list.")
     elif info.coverage == "partial":
         note = f" {info.note}" if info.note else ""
         copy = f", a copy of about {info.snapshot_date}" if info.snapshot_date else ""
@@ -325,7 +329,8 @@ def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> S
     return StateStatus(
         instrument=instrument or _id(str(r.get("instrument")), settings), iso3=r["iso3"], name=r.get("name"),
         status=r["status"], consent_date=r.get("consentDate"),
-        consent_kind=_id(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind") else None,
+        consent_kind=(_id(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind")
+                      else None),
         signature_date=r.get("signatureDate"), denunciation_date=r.get("denunciationDate"),
         region=r.get("regionName"), roles=r.get("roles"))
 
@@ -360,7 +365,8 @@ def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settin
 
 def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str = "region",
                    settings: Settings = SETTINGS) -> GapReport:
-    """queries/gaps-by-region.rq: parties and non-parties per UN M49 region (level 'region' or 'subregion')."""
+    """queries/gaps-by-region.rq: parties and non-parties per UN M49 region (level 'region' or
+    'subregion')."""
     if level not in ("region", "subregion"):
         raise ValueError("level: 'region' or 'subregion'")
     info = resolve_instrument(store, instrument, settings)
@@ -372,7 +378,8 @@ def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str 
         signatories=r["signatories"], no_action=r["noAction"], denounced=r["denounced"],
         non_parties=r["nonParties"], non_party_codes=tuple(sorted((r["nonPartyCodes"] or "").split())))
         for r in rows]
-    report = GapReport("gaps-by-region", [info], as_of, regions=regions, warnings=record_warnings(info, as_of))
+    report = GapReport("gaps-by-region", [info], as_of, regions=regions,
+                       warnings=record_warnings(info, as_of))
     report.states = sum(g.states for g in regions)
     report.parties = sum(g.parties for g in regions)
     return _warn(report)
@@ -387,10 +394,11 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
     if scope not in scopes:
         raise ValueError(f"scope: one of {sorted(scopes)}")
     info = resolve_instrument(store, instrument, settings)
-    rows = select(store, "gaps-in-scope", settings, instrument=URIRef(info.iri), asOf=as_of, scope=scopes[scope],
-                  onlyGaps=only_gaps)
+    rows = select(store, "gaps-in-scope", settings, instrument=URIRef(info.iri), asOf=as_of,
+                  scope=scopes[scope], onlyGaps=only_gaps)
     statuses = [_status_row(r, settings, info.id) for r in rows]
-    report = GapReport(f"gaps-in-scope:{scope}", [info], as_of, rows=statuses, warnings=record_warnings(info, as_of))
+    report = GapReport(f"gaps-in-scope:{scope}", [info], as_of, rows=statuses,
+                       warnings=record_warnings(info, as_of))
     if not only_gaps:
         report.states, report.parties = len(statuses), sum(r.status == "party" for r in statuses)
     if not _has_scope_data(store, scopes[scope], settings):
@@ -402,8 +410,8 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
 
 def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None, scope: str = "all",
          settings: Settings = SETTINGS) -> GapReport:
-    """The gap answer the CLI prints: non-parties to `instrument` on `as_of`, all states or a scope, optionally
-    grouped by region ('region' / 'subregion')."""
+    """The gap answer the CLI prints: non-parties to `instrument` on `as_of`, all states or a scope,
+    optionally grouped by region ('region' / 'subregion')."""
     if scope == "all":
         if by:
             return gaps_by_region(store, instrument, as_of, by, settings)
@@ -416,8 +424,10 @@ def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None
     return report
 
 
-def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
-    """queries/party-x-not-y.rq: states party to `x` but not to `y` on `as_of` (e.g. ilo-c97 but not icrmw)."""
+def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date,
+                     settings: Settings = SETTINGS) -> GapReport:
+    """queries/party-x-not-y.rq: states party to `x` but not to `y` on `as_of` (e.g. ilo-c97 but not
+    icrmw)."""
     ix, iy = resolve_instrument(store, x, settings), resolve_instrument(store, y, settings)
     rows = select(store, "party-x-not-y", settings, x=URIRef(ix.iri), y=URIRef(iy.iri), asOf=as_of)
     out = [StateStatus(instrument=iy.id, iso3=r["iso3"], name=r["name"], status=r["yStatus"],
@@ -425,8 +435,8 @@ def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date, settings: 
            for r in rows]
     warn = [*record_warnings(ix, as_of), *record_warnings(iy, as_of)]
     if ix.coverage != "complete":
-        warn.append(f"WARNING: {ix.id}'s record is {ix.coverage}: states party to {ix.id} whose action is not "
-                    f"recorded are missing from this list.")
+        warn.append(f"WARNING: {ix.id}'s record is {ix.coverage}: states party to {ix.id} whose action is "
+                    f"not recorded are missing from this list.")
     return _warn(GapReport("party-x-not-y", [ix, iy], as_of, rows=out, warnings=warn))
 
 
@@ -451,9 +461,10 @@ def timeline(store: ox.Store, instrument: str, until: int | None = None, fill: b
     return out
 
 
-def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: Settings = SETTINGS) -> list[ClaimResult]:
-    """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date (for
-    a partial date, on some day of its month or year); a verdict in words for each checked aspect."""
+def claim_check(store: ox.Store, claims: Sequence[str] | None = None,
+                settings: Settings = SETTINGS) -> list[ClaimResult]:
+    """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date
+    (for a partial date, on some day of its month or year); a verdict in words for each checked aspect."""
     params = {"claim": [URIRef(c) for c in claims]} if claims else {}
     infos = instruments(store, settings)
     out = []
@@ -464,7 +475,8 @@ def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: 
             claim=r["claim"], instrument=iid, as_of=r["asOf"], aspect=r["aspect"], state=r["iso3"],
             claimed=r["claimed"], recorded=r["recorded"], agrees=bool(r["agrees"]),
             verdict=_verdict(r, info), coverage=r["coverage"], quote=r["quote"], source=r["source"],
-            recorded_at_start=r["recordedAtStart"], recorded_min=r["recordedMin"], recorded_max=r["recordedMax"],
+            recorded_at_start=r["recordedAtStart"], recorded_min=r["recordedMin"],
+            recorded_max=r["recordedMax"],
             period_start=r["periodStart"], period_end=r["periodEnd"], match_from=r["matchFrom"],
             reached_on=r["reachedOn"], exceeded_on=r["exceededOn"],
             record_complete=record_covers(info, r["periodEnd"])))
@@ -472,9 +484,10 @@ def claim_check(store: ox.Store, claims: Sequence[str] | None = None, settings: 
 
 
 def record_covers(info: InstrumentInfo | None, until: dt.date | None) -> bool:
-    """Does the treaty record hold every action of `info` up to `until`? A complete record does up to its status
-    date; a partial record that is a copy of the depositary's table (snapshot_date) does up to the copy's date,
-    since such a table keeps the dates of every earlier action; other partial records and empty ones do not."""
+    """Does the treaty record hold every action of `info` up to `until`? A complete record does up to its
+    status date; a partial record that is a copy of the depositary's table (snapshot_date) does up to the
+    copy's date, since such a table keeps the dates of every earlier action; other partial records and empty
+    ones do not."""
     if info is None or until is None:
         return False
     if info.coverage == "complete":
@@ -516,8 +529,8 @@ def _verdict(r: dict, info: InstrumentInfo | None) -> str:
         return f"cannot confirm: {difference} ({record})"
     if agrees:
         if period and r["recordedAtStart"] != recorded:
-            return (f"agrees at {precision} precision: {r['recordedAtStart']} at the start of {when}, {recorded} "
-                    f"at its end{basis}")
+            return (f"agrees at {precision} precision: {r['recordedAtStart']} at the start of {when}, "
+                    f"{recorded} at its end{basis}")
         return "agrees" + basis
     difference = f"recorded {recorded}, claimed {claimed}"
     if covered:
@@ -562,7 +575,8 @@ def _has_scope_data(store: ox.Store, scopes: list[str], settings: Settings) -> b
     return False
 
 
-def group_by_region(rows: list[StateStatus], store: ox.Store, level: str, settings: Settings) -> list[RegionGap]:
+def group_by_region(rows: list[StateStatus], store: ox.Store, level: str,
+                    settings: Settings) -> list[RegionGap]:
     M = settings.ns.MDKG
     q = (f"SELECT ?iso3 ?region ?name WHERE {{ ?s <{M['iso3166Alpha3']}> ?iso3 ; <{M[level]}> ?region . "
          f"?region <http://www.w3.org/2000/01/rdf-schema#label> ?name }}")

@@ -3,6 +3,8 @@
     mdkg gaps --instrument icrmw --as-of 2005-10-01 --by region
     mdkg gaps --instrument ilo-c97 --not-party-to icrmw --as-of 2010-01-01 --csv gaps.csv
     mdkg gaps --instrument icrmw --scope corridors --json gaps.json
+    mdkg gaps --instrument icrmw --timeline --csv parties-per-year.csv
+    mdkg gaps --claims --json claims.json
 
 The dataset (default: the build's N-Quads dump, settings.dataset_file) is loaded into an in-memory store and
 queried with the SPARQL files of queries/ (graph/gaps.py). When the instrument's treaty record is partial or
@@ -39,22 +41,37 @@ def _bad(value: str) -> dt.date:
 
 
 @click.command(name="gaps")
-@click.option("--instrument", "-i", required=True, help="Registry id of the instrument, e.g. icrmw, ilo-c97, untoc.")
+@click.option("--instrument", "-i",
+              help="Registry id of the instrument, e.g. icrmw, ilo-c97, untoc (required, but with --claims).")
 @click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD", help="The date (default: today).")
-@click.option("--by", type=click.Choice(["region", "subregion"]), help="Group by UN M49 region or sub-region.")
+@click.option("--by", type=click.Choice(["region", "subregion"]),
+              help="Group by UN M49 region or sub-region.")
 @click.option("--not-party-to", "not_party_to", metavar="ID",
               help="List the states party to --instrument but not to this instrument.")
 @click.option("--scope", type=click.Choice(["all", "corridors", "partners", "related"]), default="all",
               show_default=True,
-              help="All states, or only those the graph shows on a migration corridor (origin/destination), as "
-                   "partners of an active partnership, or either (related).")
-@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV here.")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
+              help="All states, or only those the graph shows on a migration corridor (origin/destination), "
+                   "as partners of an active partnership, or either (related).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write CSV here.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write JSON here.")
+@click.option("--timeline", is_flag=True,
+              help="Instead of the gaps: the number of parties at the end of each year.")
+@click.option("--claims", "check_claims", is_flag=True,
+              help="Instead of the gaps: the seed documents' ratification claims (all, or those about "
+                   "--instrument) checked against the record at their dates.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
               help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).")
-def command(instrument: str, as_of: dt.date, by: str | None, not_party_to: str | None, scope: str,
-            csv_file: Path | None, json_file: Path | None, data: Path | None) -> None:
-    """Which states are not party to an instrument at a date (UN Treaty Collection / ILO NORMLEX record)."""
+def command(instrument: str | None, as_of: dt.date, by: str | None, not_party_to: str | None, scope: str,
+            csv_file: Path | None, json_file: Path | None, timeline: bool, check_claims: bool,
+            data: Path | None) -> None:
+    """Which states are not party to an instrument at a date (UN Treaty Collection / ILO NORMLEX record);
+    with --timeline, parties per year; with --claims, the seed documents' ratification claims checked."""
+    if timeline and check_claims:
+        raise click.UsageError("--timeline and --claims are two different questions: ask one at a time")
+    if not instrument and not check_claims:
+        raise click.UsageError("Missing option '--instrument' / '-i'.")
     path = data or SETTINGS.dataset_file
     if not path.exists():
         raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
@@ -62,11 +79,16 @@ def command(instrument: str, as_of: dt.date, by: str | None, not_party_to: str |
     if not_party_to and scope != "all":
         raise click.UsageError("--not-party-to lists states among all states; use it with --scope all")
     try:
-        g.resolve_instrument(store, instrument)
+        if instrument:
+            g.resolve_instrument(store, instrument)
         if not_party_to:
             g.resolve_instrument(store, not_party_to)
     except g.UnknownInstrument as e:
         raise click.BadParameter(str(e), param_hint="--instrument/--not-party-to") from None
+    if timeline:
+        return _timeline(store, instrument, csv_file, json_file)
+    if check_claims:
+        return _claims(store, instrument, csv_file, json_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", g.RecordIncompleteWarning)  # printed below, once, more visibly
         if not_party_to:
@@ -77,14 +99,79 @@ def command(instrument: str, as_of: dt.date, by: str | None, not_party_to: str |
             report = g.gaps(store, instrument, as_of, by=by, scope=scope)
     click.echo(_render(report, by, scope, not_party_to))
     if report.warnings:
-        click.secho(f"mdkg gaps: {len(report.warnings)} WARNING(S): the record is incomplete for this question "
-                    f"(see the output)", fg="yellow", err=True)
+        click.secho(f"mdkg gaps: {len(report.warnings)} WARNING(S): the record is incomplete for this "
+                    f"question (see the output)", fg="yellow", err=True)
     if csv_file:
         _write_csv(report, csv_file, by)
         click.echo(f"wrote {csv_file}", err=True)
     if json_file:
         _write_json(report, json_file)
         click.echo(f"wrote {json_file}", err=True)
+
+
+def _timeline(store, instrument: str, csv_file: Path | None, json_file: Path | None) -> None:
+    info = g.resolve_instrument(store, instrument)
+    years = g.timeline(store, instrument)
+    last = dt.date(years[-1].year, 12, 31) if years else dt.date.today()
+    warn = g.record_warnings(info, last)
+    flag = "" if not warn else "  [INCOMPLETE RECORD]"
+    click.echo(f"Parties to {info.id} at the end of each year{flag}")
+    click.echo(f"  {info.id}: {info.title}\n  record: {info.describe()}")
+    for message in warn:
+        click.echo(textwrap.fill(message, width=110, subsequent_indent="    "))
+    click.echo("")
+    rows = [(t.year, t.parties, t.state_parties, f"{t.change:+d}") for t in years]
+    click.echo("\n".join(_table(("year", "parties", "state parties", "change"), rows)))
+    meta = {"query": "parties-per-year", "instruments": info.id,
+            "record_coverage": f"{info.id}: {info.coverage}", "record_complete": not warn}
+    _write_rows(csv_file, json_file, meta, [dataclasses.asdict(t) for t in years],
+                [f.name for f in dataclasses.fields(g.YearCount)], warn)
+
+
+def _claims(store, instrument: str | None, csv_file: Path | None, json_file: Path | None) -> None:
+    results = g.claim_check(store)
+    if instrument:
+        results = [c for c in results if c.instrument == g.resolve_instrument(store, instrument).id]
+    click.echo(f"Ratification claims of the seed documents checked against the treaty record "
+               f"({len({c.claim for c in results})} claims, {len(results)} checks)")
+    last = None
+    for c in results:
+        if c.claim != last:
+            last = c.claim
+            when = c.as_of.isoformat() if isinstance(c.as_of, dt.date) else c.as_of
+            click.echo("")
+            quote = " ".join((c.quote or "").split())
+            click.echo(textwrap.fill(f"{c.instrument}, {when}: \u201c{quote}\u201d", width=110,
+                                     subsequent_indent="    "))
+            click.echo(f"    source: {c.source or '-'}; record: {c.coverage}")
+        what = f"{c.aspect} {c.state}" if c.state else c.aspect
+        click.echo(textwrap.fill(f"{what}: claimed {c.claimed} -> {c.verdict}", width=110,
+                                 initial_indent="  - ", subsequent_indent="      "))
+    meta = {"query": "claim-check"}
+    _write_rows(csv_file, json_file, meta, [dataclasses.asdict(c) for c in results],
+                [f.name for f in dataclasses.fields(g.ClaimResult)], [])
+
+
+def _write_rows(csv_file: Path | None, json_file: Path | None, meta: dict, rows: list[dict],
+                fields: list[str], warn: list[str]) -> None:
+    if csv_file:
+        with csv_file.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=[*meta, *fields])
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**meta, **{k: ("" if v is None else v) for k, v in row.items()}})
+        click.echo(f"wrote {csv_file}", err=True)
+    if json_file:
+        doc = {**meta, "warnings": warn, "rows": rows}
+        json_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=_plain) + "\n",
+                             encoding="utf-8")
+        click.echo(f"wrote {json_file}", err=True)
+
+
+def _plain(obj):
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    raise TypeError(type(obj))
 
 
 def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[str]:
@@ -96,7 +183,8 @@ def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[st
                  "partners": " (partners of migration partnerships)",
                  "related": " (states on corridors or in partnerships)"}[scope]
         what = f"States not party to {first.id}{where}"
-    lines = [f"{what}, as of {report.as_of}" + ("" if report.complete else "  [INCOMPLETE RECORD: see warnings]")]
+    flag = "" if report.complete else "  [INCOMPLETE RECORD: see warnings]"
+    lines = [f"{what}, as of {report.as_of}{flag}"]
     for info in report.instruments:
         lines.append(f"  {info.id}: {info.title}")
         lines.append(f"  record: {info.describe()}")
@@ -106,7 +194,8 @@ def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[st
 def _render(report: g.GapReport, by: str | None, scope: str, not_party_to: str | None) -> str:
     out = _title(report, scope, not_party_to)
     if report.states is not None and report.parties is not None and not not_party_to:
-        out.append(f"  {report.parties} of {report.states} states party; {report.states - report.parties} not party")
+        out.append(f"  {report.parties} of {report.states} states party; "
+                   f"{report.states - report.parties} not party")
     for message in report.warnings:
         out.append(textwrap.fill(message, width=110, subsequent_indent="    "))
     out.append("")
@@ -121,10 +210,11 @@ def _render(report: g.GapReport, by: str | None, scope: str, not_party_to: str |
                 out.append(textwrap.fill(" ".join(r.non_party_codes), width=100,
                                          initial_indent=f"{r.region}: ", subsequent_indent="    "))
     else:
-        header = ("iso3", "state", "status", "signed", "denounced", "region") + (("in scope as",) if scope != "all"
-                                                                                  else ())
-        rows = [(r.iso3, r.name or "", r.status, r.signature_date or "", r.denunciation_date or "", r.region or "")
-                + ((r.roles or "",) if scope != "all" else ()) for r in report.rows]
+        scoped = scope != "all"
+        header = ("iso3", "state", "status", "signed", "denounced", "region")
+        header += ("in scope as",) if scoped else ()
+        rows = [(r.iso3, r.name or "", r.status, r.signature_date or "", r.denunciation_date or "",
+                 r.region or "") + ((r.roles or "",) if scoped else ()) for r in report.rows]
         out.extend(_table(header, rows))
         out.append(f"({len(report.rows)} states)")
     if not report.complete:
@@ -152,7 +242,8 @@ def _write_csv(report: g.GapReport, path: Path, by: str | None) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         if by:
             fields = [fl.name for fl in dataclasses.fields(g.RegionGap)]
-            rows = [{**dataclasses.asdict(r), "non_party_codes": " ".join(r.non_party_codes)} for r in report.regions]
+            rows = [{**dataclasses.asdict(r), "non_party_codes": " ".join(r.non_party_codes)}
+                    for r in report.regions]
         else:
             fields = [fl.name for fl in dataclasses.fields(g.StateStatus)]
             rows = [dataclasses.asdict(r) for r in report.rows]

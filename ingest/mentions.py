@@ -52,11 +52,15 @@ def surface_forms(registry: Registry) -> tuple[dict[str, str], dict[str, set[str
     return unique, ambiguous
 
 
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
 def compile_matcher(forms: Iterable[str]) -> re.Pattern[str]:
     # Longest first so that the regex alternation is leftmost-longest at each position.
     alternatives = sorted(set(forms), key=len, reverse=True)
     body = "|".join(re.escape(f) for f in alternatives) or r"(?!x)x"
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w])")
+    # A form ends at a non-word character; superscript digits (footnote markers glued to a name) end it too.
+    return re.compile(rf"(?<![\w-])(?:{body})(?![^\W{SUPERSCRIPTS}])")
 
 
 def detect(docs: list[Document], registry: Registry) -> tuple[list[Mention], dict[str, set[str]]]:

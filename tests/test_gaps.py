@@ -83,6 +83,18 @@ def test_icrmw_party_counts(st, on, parties):
     assert len(expected_parties("icrmw", D(on))) == parties
 
 
+def test_icrmw_entry_into_force_follows_from_the_record(st):
+    """Art. 87(1): in force on the first day of the month following three months after the 20th instrument."""
+    consents = sorted(d for (iid, who), acts in actions_by_participant().items() if iid == "icrmw"
+                      for a, d in acts if a in ("ratification", "accession"))
+    twentieth = consents[19]
+    assert twentieth == D("2003-03-14") and consents[18] < twentieth == consents[20]  # SLV and GTM, same day
+    month = twentieth.month + 3
+    three_months = dt.date(twentieth.year + (month > 12), (month - 1) % 12 + 1, 1)  # its month
+    month_after = dt.date(three_months.year + (three_months.month == 12), three_months.month % 12 + 1, 1)
+    assert month_after == gaps.instruments(st)["icrmw"].entry_into_force == D("2003-07-01")
+
+
 @pytest.mark.parametrize("on", ["1960-01-01", "1995-01-01", "2005-10-01", "2013-06-30", "2026-02-03"])
 def test_full_status_matrix_against_the_csv(st, on):
     matrix = gaps.status_matrix(st, D(on))
@@ -125,8 +137,8 @@ def _run_file(st, name):
 def test_every_query_parses_in_another_engine_and_is_documented():
     files = sorted((ROOT / "queries").glob("*.rq"))
     names = {f.stem for f in files}
-    assert {"status-as-of", "not-party", "party-x-not-y", "gaps-by-region", "gaps-in-scope", "parties-per-year",
-            "claim-check", "instruments"} <= names
+    assert {"status-as-of", "not-party", "party-x-not-y", "gaps-by-region", "gaps-in-scope",
+            "parties-per-year", "claim-check", "instruments"} <= names
     for f in files:
         text = f.read_text(encoding="utf-8")
         assert text.startswith(f"# {f.name} — ") and "# Parameters" in text and "# Columns" in text
@@ -192,13 +204,15 @@ def _verdicts(st, claim):
 def test_claim_check_counts(st):
     assert _verdicts(st, "claim-sc-33") == {("count", None): "agrees"}
     assert _verdicts(st, "claim-34") == {
-        ("count", None): "disagrees: recorded 33, claimed 34; the record shows 34 from 2005-10-26 to 2007-01-21"}
+        ("count", None): "disagrees: recorded 33, claimed 34; the record shows 34 from 2005-10-26 to "
+                         "2007-01-21"}
     # a year-precision date is the whole year: 33 held from 16 Sep to 25 Oct 2005 (34 by the end of the year)
     assert _verdicts(st, "claim-year") == {("count", None): (
         "agrees at year precision: the record shows 27 at the start of 2005 and 34 at its end; "
         "33 from 2005-09-16 to 2005-10-25")}
     year = next(iter(gaps.claim_check(st, [ID + "claim-year"])))
-    assert (year.recorded, year.recorded_at_start, year.recorded_min, year.recorded_max) == ("34", "27", 27, 34)
+    assert (year.recorded, year.recorded_at_start) == ("34", "27")
+    assert (year.recorded_min, year.recorded_max) == (27, 34)
     assert (year.period_start, year.period_end) == (D("2005-01-01"), D("2005-12-31"))
     assert year.as_of == "2005" and year.agrees and year.record_complete
     # against the source rows: the 33rd consent was deposited on 16 Sep 2005, the 34th on 26 Oct 2005
@@ -219,7 +233,7 @@ def test_claim_check_named_states(st):
 def test_claim_check_on_a_partial_record(st):
     v = _verdicts(st, "claim-c97")
     assert v[("party", "ITA")] == "agrees"
-    assert v[("party", "NLD")].startswith("cannot confirm: recorded no-action, claimed party (record partial)")
+    assert v[("party", "NLD")] == "cannot confirm: recorded no-action, claimed party (record partial)"
     assert v[("non-party", "FRA")].startswith("disagrees: recorded party, claimed non-party")
     # 26 of the 27 recorded C97 ratifications predate 2010 (Comoros: 2021); NORMLEX lists 54 in all
     assert len(expected_parties("ilo-c97", D("2010-01-01"))) == 26
@@ -279,7 +293,8 @@ def test_binding_escapes():
     q = gaps.load_query("status-as-of")
     assert gaps.parameters(q) == ["instrument", "asOf"]
     bound = gaps.bind(q, instrument=[URIRef(ID + "icrmw"), URIRef(ID + "cat")], asOf=D("2001-02-03"))
-    assert f"<{ID}icrmw> <{ID}cat>" in bound and '"2001-02-03"^^<http://www.w3.org/2001/XMLSchema#date>' in bound
+    assert f"<{ID}icrmw> <{ID}cat>" in bound
+    assert '"2001-02-03"^^<http://www.w3.org/2001/XMLSchema#date>' in bound
     assert gaps.term('say "hi"\n') == '"say \\"hi\\"\\n"'
     assert gaps.term('a\\b\r\t"""') == '"a\\\\b\\r\\t\\"\\"\\""'
     assert gaps.term(Literal("x\ny", datatype=URIRef("http://www.w3.org/2001/XMLSchema#string"))) == '"x\\ny"'
@@ -298,7 +313,8 @@ def test_binding_escapes():
         gaps.term(dt.datetime(2005, 10, 1, 12, 0))
 
 
-@pytest.mark.parametrize("value", ['say "hi"\n', 'tricky """ } } # \\ \\" end\r\n', "x\u000b\u0000y", "é ü 中"])
+@pytest.mark.parametrize("value", ['say "hi"\n', 'tricky """ } } # \\ \\" end\r\n', "x\u000b\u0000y",
+                                   "é ü 中"])
 def test_bound_strings_reach_the_engine_unchanged(value):
     """A string bound into a query is one literal whose value is exactly the string, whatever it contains."""
     q = 'SELECT ?v WHERE {\n  VALUES ?v { "example" }   # param\n}'
@@ -325,8 +341,9 @@ def data_file(tmp_path_factory):
 
 def test_cli_by_region(data_file, tmp_path):
     out_csv, out_json = tmp_path / "g.csv", tmp_path / "g.json"
-    result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01", "--by", "region",
-                                       "--data", str(data_file), "--csv", str(out_csv), "--json", str(out_json)])
+    result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01",
+                                       "--by", "region", "--data", str(data_file),
+                                       "--csv", str(out_csv), "--json", str(out_json)])
     assert result.exit_code == 0, result.output
     assert "33 of 197 states party; 164 not party" in result.output
     assert "Africa" in result.output and "WARNING" not in result.output
@@ -340,10 +357,12 @@ def test_cli_by_region(data_file, tmp_path):
 
 def test_cli_list_and_partial_record_warning(data_file, tmp_path):
     out_json = tmp_path / "c97.json"
-    result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw", "--as-of", "2010-01-01",
-                                       "--data", str(data_file), "--json", str(out_json)])
+    result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw",
+                                       "--as-of", "2010-01-01", "--data", str(data_file),
+                                       "--json", str(out_json)])
     assert result.exit_code == 0, result.output
-    assert "INCOMPLETE RECORD" in result.output and "WARNING: the treaty record of ilo-c97 is PARTIAL" in result.output
+    assert "INCOMPLETE RECORD" in result.output
+    assert "WARNING: the treaty record of ilo-c97 is PARTIAL" in result.output
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     assert doc["record_complete"] is False and doc["warnings"]
     assert "ITA" in {r["iso3"] for r in doc["rows"]}
@@ -373,7 +392,8 @@ def real_claims(built_store):
 
 
 def _find(results, quote_part, instrument):
-    found = [c for c in results if c.quote and quote_part in " ".join(c.quote.split()) and c.instrument == instrument]
+    found = [c for c in results
+             if c.quote and quote_part in " ".join(c.quote.split()) and c.instrument == instrument]
     return {(c.aspect, c.state): c for c in found}
 
 
@@ -391,7 +411,7 @@ def test_every_real_claim_against_the_source_rows(real_claims):
         else:
             statuses = statuses_during(c.instrument, c.state, start, end)
             assert c.recorded == statuses[-1] and c.recorded_at_start == statuses[0], c
-            held = [s == "party" for s in statuses] if c.aspect == "party" else [s != "party" for s in statuses]
+            held = [(s == "party") == (c.aspect == "party") for s in statuses]
             assert c.agrees == any(held), c
         assert c.verdict.startswith("agrees") == c.agrees, c
         assert c.source and c.quote, c
@@ -406,7 +426,8 @@ def test_south_centre_claims(real_claims):
     assert {k: c.verdict for k, c in oct_2005.items()} == {("count", None): "agrees"}
     assert oct_2005[("count", None)].source == SOUTH_CENTRE
     # "By 2005, only 33 countries had ratified the Convention": a year; 33 held from 16 Sep to 25 Oct 2005
-    by_2005 = _find(real_claims, "By 2005, only 33 countries had ratified the Convention", "icrmw")[("count", None)]
+    by_2005 = _find(real_claims, "By 2005, only 33 countries had ratified the Convention",
+                    "icrmw")[("count", None)]
     assert by_2005.agrees and by_2005.verdict == (
         "agrees at year precision: the record shows 27 at the start of 2005 and 34 at its end; "
         "33 from 2005-09-16 to 2005-10-25")
@@ -421,14 +442,14 @@ def test_south_centre_claims(real_claims):
     assert "the record shows 17 from 2002-09-17 to 2002-10-28" in som.verdict
     assert "a copy of about 2014" in tip.verdict  # the partial (2014) copy covers the claim's date
     if (tip.as_of, som.as_of) == ("2006-09", "2006-09"):  # the document's date, as curated now
-        assert tip.verdict.startswith("disagrees: recorded 106, claimed 18 (the record shows 103 at the start of "
-                                      "2006-09 and 106 at its end, never 18 during 2006-09)")
+        assert tip.verdict.startswith("disagrees: recorded 106, claimed 18 (the record shows 103 at the "
+                                      "start of 2006-09 and 106 at its end, never 18 during 2006-09)")
         assert som.verdict.startswith("disagrees: recorded 98, claimed 17")
 
 
 def test_bellagio_workshop_claim(real_claims):
-    """Bakewell: 'With the exception of India, the countries represented at the workshop have ratified the 1990
-    International Convention ...' (Mexico, Turkey, the Philippines, Morocco; India)."""
+    """Bakewell: 'With the exception of India, the countries represented at the workshop have ratified the
+    1990 International Convention ...' (Mexico, Turkey, the Philippines, Morocco; India)."""
     claim = _find(real_claims, "With the exception of India, the countries represented at the workshop have "
                                "ratified", "icrmw")
     if not claim:
@@ -462,8 +483,8 @@ def default_build(built, monkeypatch):
 
 def test_cli_default_build_by_region(default_build, tmp_path):
     out_csv, out_json = tmp_path / "r.csv", tmp_path / "r.json"
-    result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01", "--by", "region",
-                                       "--csv", str(out_csv), "--json", str(out_json)])
+    result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01",
+                                       "--by", "region", "--csv", str(out_csv), "--json", str(out_json)])
     assert result.exit_code == 0, result.output
     assert "33 of 197 states party; 164 not party" in result.output
     lines = result.output.splitlines()
@@ -482,8 +503,8 @@ def test_cli_default_build_by_region(default_build, tmp_path):
 
 def test_cli_default_build_not_party_to(default_build, tmp_path):
     out_csv = tmp_path / "x.csv"
-    result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw", "--as-of", "2010-01-01",
-                                       "--csv", str(out_csv)])
+    result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw",
+                                       "--as-of", "2010-01-01", "--csv", str(out_csv)])
     assert result.exit_code == 0, result.output
     assert "States party to ilo-c97 but not to icrmw, as of 2010-01-01" in result.output
     assert "INCOMPLETE RECORD" in result.output  # C97's record is partial
@@ -504,7 +525,8 @@ def test_cli_default_build_scope(default_build, tmp_path, built_store):
     in_scope = gaps.gaps_in_scope(built_store, "icrmw", D("2005-10-01"), "related", only_gaps=False)
     assert {r["iso3"] for r in doc["rows"]} == {s.iso3 for s in in_scope.rows if s.status != "party"}
     for row in doc["rows"]:
-        assert expected_status(actions_by_participant().get(("icrmw", row["iso3"]), []), D("2005-10-01")) != "party"
+        acts = actions_by_participant().get(("icrmw", row["iso3"]), [])
+        assert expected_status(acts, D("2005-10-01")) != "party"
     assert sum(r["states"] for r in doc["regions"]) == len(in_scope.rows)
     if in_scope.rows:
         assert "(states on corridors or in partnerships)" in result.output
@@ -517,3 +539,27 @@ def test_cli_default_build_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(gaps_cli, "SETTINGS", Settings(build_dir=tmp_path / "nothing"))
     result = CliRunner().invoke(main, ["gaps", "-i", "icrmw"])
     assert result.exit_code == 1 and "mdkg build" in result.output
+
+
+def test_cli_timeline_and_claims(data_file, tmp_path):
+    runner = CliRunner()
+    out_csv = tmp_path / "t.csv"
+    result = runner.invoke(main, ["gaps", "-i", "icrmw", "--timeline", "--data", str(data_file),
+                                  "--csv", str(out_csv)])
+    assert result.exit_code == 0, result.output
+    with out_csv.open(encoding="utf-8") as f:
+        years = {int(r["year"]): int(r["parties"]) for r in csv.DictReader(f)}
+    assert (years[2002], years[2003], years[2005], years[2024]) == (19, 24, 34, 60)
+    assert "INCOMPLETE" not in result.output
+    out_json = tmp_path / "c.json"
+    result = runner.invoke(main, ["gaps", "--claims", "-i", "icrmw", "--data", str(data_file),
+                                  "--json", str(out_json)])
+    assert result.exit_code == 0, result.output
+    assert "By 1 October 2005, 33 States had ratified it or acceded to it." in result.output
+    doc = json.loads(out_json.read_text(encoding="utf-8"))
+    verdicts = {(r["claim"].rsplit("/", 1)[-1], r["aspect"], r["state"]): r["verdict"] for r in doc["rows"]}
+    assert verdicts[("claim-sc-33", "count", None)] == "agrees"
+    assert verdicts[("claim-wrong", "party", "TUR")] == "disagrees: recorded signatory, claimed party"
+    assert {r["instrument"] for r in doc["rows"]} == {"icrmw"}
+    bad = runner.invoke(main, ["gaps", "--data", str(data_file)])
+    assert bad.exit_code == 2 and "--instrument" in bad.output

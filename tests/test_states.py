@@ -1,4 +1,5 @@
-"""The reference set of states (ingest/states.py): built from pycountry and country_converter, not typed in."""
+"""The reference set of states (ingest/states.py): built from pycountry and country_converter, not typed
+in."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_members_observers_and_treaty_participants():
     assert by_status["non-member"] == {"COK", "NIU"}
     assert len(states) == 197
     assert {"MEX", "PHL", "IND", "USA", "CHE", "SSD", "MNE"} <= by_status["member"]
-    assert "TWN" not in states and "XKX" not in states  # neither UN members nor observers nor UNTC participants
+    # neither UN members nor observers nor UNTC participants
+    assert "TWN" not in states and "XKX" not in states
 
 
 def test_codes_come_from_pycountry():

@@ -1,6 +1,7 @@
-"""Shared by tests/test_states.py, test_treaties.py and test_gaps.py: the real treaty data built into an rdflib
-Dataset and a pyoxigraph store, a small fixture of curated relations (claims, corridors, partnerships) where the
-seed assertions are not there yet, and an independent reading of the source CSV files with the csv module."""
+"""Shared by tests/test_states.py, test_treaties.py and test_gaps.py: the real treaty data built into an
+rdflib Dataset and a pyoxigraph store, a small fixture of curated relations (claims, corridors, partnerships)
+where the seed assertions are not there yet, and an independent reading of the source CSV files with the csv
+module."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ id:claim-34 a mdkg:RatificationClaim ;
 id:claim-bellagio a mdkg:RatificationClaim ;
     mdkg:instrument id:icrmw ; mdkg:asOf "2006"^^xsd:gYear ;   # as curated (seeds/curation/bakewell-bellagio)
     mdkg:claimedParty st:MEX, st:TUR, st:PHL, st:MAR ; mdkg:claimedNonParty st:IND ;
-    mdkg:quote "With the exception of India, the countries represented at the workshop have ratified the 1990 International Convention on the Protection of the Rights of All Migrant Workers and Members of Their Families." .
+    mdkg:quote "With the exception of India, the countries represented at the workshop have ratified the \
+1990 International Convention on the Protection of the Rights of All Migrant Workers and Members of Their \
+Families." .
 
 id:claim-wrong a mdkg:RatificationClaim ;
     mdkg:instrument id:icrmw ; mdkg:asOf "2000-01-01"^^xsd:date ;   # fixture: deliberately wrong claims
@@ -63,9 +66,12 @@ id:claim-c97 a mdkg:RatificationClaim ;
 
 id:corridor-mex-usa a mdkg:MigrationCorridor ; mdkg:origin st:MEX ; mdkg:destination st:USA .
 id:corridor-phl-jpn a mdkg:MigrationCorridor ; mdkg:origin st:PHL ; mdkg:destination st:JPN .
-id:partnership-active a mdkg:Partnership ; mdkg:partner st:NLD, st:GHA, id:iom ; mdkg:startDate "2004"^^xsd:gYear .
-id:partnership-ended a mdkg:Partnership ; mdkg:partner st:ITA, st:SEN ; mdkg:endDate "2003-06"^^xsd:gYearMonth .
-id:partnership-later a mdkg:Partnership ; mdkg:partner st:ESP, st:SEN ; mdkg:startDate "2007-01-15"^^xsd:date .
+id:partnership-active a mdkg:Partnership ; mdkg:partner st:NLD, st:GHA, id:iom ;
+    mdkg:startDate "2004"^^xsd:gYear .
+id:partnership-ended a mdkg:Partnership ; mdkg:partner st:ITA, st:SEN ;
+    mdkg:endDate "2003-06"^^xsd:gYearMonth .
+id:partnership-later a mdkg:Partnership ; mdkg:partner st:ESP, st:SEN ;
+    mdkg:startDate "2007-01-15"^^xsd:date .
 """
 
 
