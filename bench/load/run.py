@@ -1,0 +1,107 @@
+"""Start a real mdkg server on loopback, run the mixed locust workload against it, and report per request kind:
+requests, failures, throughput, p50 and p99 latency. Exit status 1 if any request failed.
+
+  python bench/load/run.py                       # CI size: 12 users, 20 s
+  python bench/load/run.py --users 50 --time 120 # a larger manual run
+  python bench/load/run.py --url http://127.0.0.1:8000   # against a server already running
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+CHEAP = ("sparql-cheap", "rest-stakeholders", "rest-entity", "page-entity", "page-home")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: Path | None, timeout: float) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "mdkg.cli", "serve", "--port", str(port), "--timeout", str(timeout),
+           "--log-level", "warning"]
+    if data:
+        cmd += ["--data", str(data)]
+    proc = subprocess.Popen(cmd, cwd=HERE.parents[1])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("server did not answer /health within 120 s")
+
+
+def run_locust(url: str, users: int, seconds: int, out: Path) -> None:
+    cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--host", url,
+           "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(out / "load"),
+           "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0"]
+    subprocess.run(cmd, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def read_stats(out: Path) -> list[dict]:
+    with (out / "load_stats.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def report(rows: list[dict], seconds: int) -> int:
+    print(f"\n{'request kind':<20}{'requests':>9}{'failures':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}")
+    failures = 0
+    for r in rows:
+        n, bad = int(r["Request Count"]), int(r["Failure Count"])
+        name = r["Name"] if r["Name"] != "Aggregated" else "ALL"
+        print(f"{name:<20}{n:>9}{bad:>9}{float(r['Requests/s']):>8.1f}{r['50%']:>8}{r['99%']:>8}")
+        if name != "ALL":
+            failures += bad
+    cheap = [r for r in rows if r["Name"] in CHEAP and int(r["Request Count"])]
+    if cheap:
+        worst = max(float(r["99%"]) for r in cheap)
+        print(f"\nworst p99 of cheap requests: {worst:.0f} ms (target < 100 ms) over {seconds} s")
+    print(f"failures: {failures}")
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running server; default: start one on a free loopback port")
+    parser.add_argument("--data", type=Path, help="dataset to serve (default: the last build)")
+    parser.add_argument("--users", type=int, default=12)
+    parser.add_argument("--time", type=int, default=20, help="seconds of load")
+    parser.add_argument("--deadline", type=float, default=2.0, help="query deadline of the started server (s)")
+    args = parser.parse_args()
+    proc = None
+    url = args.url
+    if not url:
+        proc, url = start_server(args.data, args.deadline)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_locust(url, args.users, args.time, Path(tmp))
+            return report(read_stats(Path(tmp)), args.time)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
