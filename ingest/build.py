@@ -23,12 +23,13 @@ from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Dataset, Graph, URIRef
 from rdflib.namespace import PROV, SKOS
 
 from ingest.assertions import Assertion, load_assertions
-from ingest.documents import Document, load_documents
+from ingest.documents import Document, load_documents, read_text
 from ingest.emit import emit_dataset
 from ingest.errors import SeedError, SeedErrors
 from ingest.mentions import Candidate, Mention, detect, unresolved_candidates
 from ingest.ontology import Ontology, load_ontology
 from ingest.registry import Registry, load_registry
+from ingest.treaties import check_readable, treaty_folder
 from ingest.validate import Finding, ShapeViolations, load_shapes, validate
 from mdkg.settings import SETTINGS, Settings
 
@@ -60,6 +61,7 @@ def run_stages(settings: Settings) -> tuple[Dataset, dict]:
     ontology = load_ontology(settings.ontology_dir, settings.ns.base)
     themes = theme_slugs(ontology)
     docs = load_documents(settings.seeds)
+    check_readable(treaty_folder(settings))  # before the reference states read the treaty files
     registry = load_registry(settings.seeds / "registry", ontology, themes)
     mentions, ambiguous = detect(docs, registry)
     assertions = load_assertions(settings.seeds / "assertions", docs, registry, ontology, themes)
@@ -87,7 +89,7 @@ def _ignore_list(path: Path) -> set[str]:
     """Capitalised phrases a curator has looked at and decided are not entities (one per line, # comments)."""
     if not path.exists():
         return set()
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    lines = (line.split("#", 1)[0].strip() for line in read_text(path).splitlines())  # SeedError if not UTF-8
     return {line for line in lines if line}
 
 
@@ -210,5 +212,12 @@ def command(quiet: bool) -> None:
         click.echo(f"error: {e}", err=True)
         click.echo("build failed; the previous build is unchanged", err=True)
         sys.exit(1)
+    except OSError as e:  # a seed file that cannot be read (permissions, a folder named *.txt), a full disk
+        click.echo(f"error: {e.filename or SETTINGS.root}: {e.strerror or e}", err=True)
+        click.echo("build failed; the previous build is unchanged", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("build interrupted; the previous build is unchanged", err=True)
+        sys.exit(130)
     if not quiet:
         print_summary(result)

@@ -127,11 +127,22 @@ def load_documents(seeds: Path) -> list[Document]:
     """Every .txt under seeds/documents, with its catalogue entry if it has one."""
     folder = seeds / "documents"
     catalogue = load_catalogue(seeds / "documents.yaml")
+    catalogued_ids = {entry["id"]: entry for entry in catalogue.values()}
+    uncatalogued: dict[str, Path] = {}
     docs = []
     for path in sorted(folder.glob("*.txt")):
         meta = catalogue.pop(path.name, None)
         text = read_text(path)
         doc_id = meta["id"] if meta else _slug(path.stem)
+        if not meta:  # the id comes from the file name: it must be one and no other document's
+            if not doc_id:
+                raise SeedError("no catalogue entry, and the file name gives no id (it needs a-z or 0-9)", path)
+            other = catalogued_ids.get(doc_id)
+            if other is not None or doc_id in uncatalogued:
+                first = f"{other.file}:{other.line}" if other is not None else uncatalogued[doc_id].name
+                raise SeedError(f"no catalogue entry, and the id from the file name, {doc_id!r}, is taken "
+                                f"(by {first})", path)
+            uncatalogued[doc_id] = path
         doc = Document(doc_id, path, text, hashlib.sha256(text.encode()).hexdigest(),
                        meta or {"id": doc_id, "title": path.name})
         doc.passages = split_passages(doc_id, text)

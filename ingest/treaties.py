@@ -108,7 +108,41 @@ def treaty_folder(settings: Settings = SETTINGS) -> Path:
 
 @cache
 def _mapping(folder: Path) -> dict:
-    return load_yaml(folder / "mapping.yaml")
+    path = folder / "mapping.yaml"
+    data = load_yaml(path)
+    _check_mapping(data, path)
+    return data
+
+
+def _check_mapping(data: object, path: Path) -> None:
+    """mapping.yaml has the shape read_actions and emit rely on; TreatyDataError (file, line, field) if not."""
+    if not isinstance(data, Located):
+        raise TreatyDataError("expected a mapping: action_files, instruments, sources, actions", path, 1)
+
+    def fail(message: str, where: Located, key: object) -> TreatyDataError:
+        return TreatyDataError(message, path, where.line_of(key), str(key))
+
+    def strings(where: Located, key: str) -> None:
+        value = where.get(key)
+        if not isinstance(value, Located) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+            raise fail("expected a mapping of names to non-empty strings", where, key)
+
+    files = data.get("action_files")
+    if not isinstance(files, list) or not all(isinstance(f, str) and f.strip() for f in files):
+        raise fail("expected a list of file names", data, "action_files")
+    strings(data, "instruments")
+    if data.get("non_state_participants") is not None:
+        strings(data, "non_state_participants")
+    for key, required in (("sources", "authority"), ("actions", "slug")):
+        table = data.get(key)
+        if not isinstance(table, Located):
+            raise fail("expected a mapping", data, key)
+        for name, spec in table.items():
+            if not isinstance(spec, Located) or not isinstance(spec.get(required), str) or not spec[required]:
+                raise fail(f"expected a mapping with a non-empty `{required}`", table, name)
+            for optional in ("page", "via"):
+                if spec.get(optional) is not None and not isinstance(spec[optional], str):
+                    raise fail("expected a string", spec, optional)
 
 
 def consent_kinds(folder: Path | None = None) -> frozenset[str]:
@@ -129,6 +163,12 @@ def _date_text(entry: Located, key: str) -> str:
     return value
 
 
+def _optional_strings(entry: Located, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if entry.get(key) is not None and (not isinstance(entry[key], str) or not entry[key].strip()):
+            raise entry.error("expected a non-empty string", key)
+
+
 def _quotes(entry: Located) -> tuple[str, ...]:
     q = entry.get("quote")
     if q is None:
@@ -145,7 +185,7 @@ def _fact(entry: object, where: Located, key: str, is_date: bool) -> Fact:
         raise where.error("expected a mapping {value, authority, quote?, quoted_from?, note?}", key)
     unknown = set(entry) - FACT_FIELDS
     if unknown:
-        raise entry.error(f"unknown field; allowed: {sorted(FACT_FIELDS)}", sorted(unknown)[0])
+        raise entry.error(f"unknown field; allowed: {sorted(FACT_FIELDS)}", sorted(unknown, key=str)[0])
     if not isinstance(entry.get("authority"), str) or not entry["authority"].strip():
         raise entry.error("required: the authority the fact comes from", "authority")
     if is_date:
@@ -156,6 +196,7 @@ def _fact(entry: object, where: Located, key: str, is_date: bool) -> Fact:
             raise entry.error(f"{value!r} is not a registry id", "value")
     if entry.get("quote") is not None and not entry.get("quoted_from"):
         raise entry.error("a quote needs `quoted_from`", "quoted_from")
+    _optional_strings(entry, ("quoted_from", "note"))
     return Fact(value, entry["authority"].strip(), _quotes(entry), entry.get("quoted_from"),
                 entry.get("note"))
 
@@ -165,9 +206,9 @@ def _record(entry: object, where: Located) -> Record:
         raise where.error("expected a mapping", "record")
     unknown = set(entry) - RECORD_FIELDS
     if unknown:
-        raise entry.error(f"unknown field; allowed: {sorted(RECORD_FIELDS)}", sorted(unknown)[0])
+        raise entry.error(f"unknown field; allowed: {sorted(RECORD_FIELDS)}", sorted(unknown, key=str)[0])
     coverage = entry.get("coverage")
-    if coverage not in COVERAGES:
+    if not isinstance(coverage, str) or coverage not in COVERAGES:
         raise entry.error(f"{coverage!r}: one of {sorted(COVERAGES)}", "coverage")
     if not isinstance(entry.get("authority"), str):
         raise entry.error("required: the authority of the record", "authority")
@@ -178,8 +219,9 @@ def _record(entry: object, where: Located) -> Record:
     if coverage != "complete" and status_date:
         raise entry.error("only a complete record has a status date (use snapshot_date)", "status_date")
     parties = entry.get("parties_stated")
-    if parties is not None and (not isinstance(parties, int) or parties < 0):
+    if parties is not None and (not isinstance(parties, int) or isinstance(parties, bool) or parties < 0):
         raise entry.error("a non-negative integer", "parties_stated")
+    _optional_strings(entry, ("page", "quoted_from", "note"))
     return Record(coverage, entry["authority"], status_date, snapshot, entry.get("page"), parties,
                   _quotes(entry), entry.get("quoted_from"), entry.get("note"))
 
@@ -191,16 +233,17 @@ def load_instruments(path: Path) -> dict[str, Instrument]:
     out = {}
     for iid, entry in data.items():
         line = data.line_of(iid)
-        if not _SLUG.match(str(iid)):
+        if not isinstance(iid, str) or not _SLUG.fullmatch(iid):
             raise TreatyDataError(f"{iid!r} is not a registry id", path, line, "id")
         if not isinstance(entry, Located):
             raise TreatyDataError("expected a mapping", path, line, iid)
         unknown = set(entry) - INSTRUMENT_FIELDS
         if unknown:
-            raise entry.error(f"unknown field; allowed: {sorted(INSTRUMENT_FIELDS)}", sorted(unknown)[0])
+            raise entry.error(f"unknown field; allowed: {sorted(INSTRUMENT_FIELDS)}", sorted(unknown, key=str)[0])
         for key in ("title", "adoption_date", "entry_into_force", "depositary", "record"):
             if entry.get(key) is None:
                 raise entry.error("required", key)
+        _optional_strings(entry, ("title", "untc_reference"))
         out[iid] = Instrument(
             id=iid, title=str(entry["title"]).strip(), untc_reference=entry.get("untc_reference"),
             adoption_date=_fact(entry["adoption_date"], entry, "adoption_date", True),
@@ -286,6 +329,13 @@ def read_actions(folder: Path, instruments: dict[str, Instrument]) -> tuple[list
             seen[key] = (path, line)
             actions.append(action)
     return actions, non_state_rows
+
+
+def check_readable(folder: Path) -> None:
+    """Every CSV file in the folder is UTF-8 and CSV, else TreatyDataError (file, line). ingest/states.py reads
+    them all (for the codes of former states) before the action files are checked row by row."""
+    for path in sorted(folder.glob("*.csv")):
+        _read_csv(path)
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, dict]]]:

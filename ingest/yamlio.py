@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import bisect
+import re
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,16 @@ def item_line(items: object, index: int, default: int | None = None) -> int | No
     return items.line_of(index) if isinstance(items, LocatedList) else default
 
 
-def _loader(path: Path) -> type[yaml.SafeLoader]:
+def _line_numbers(text: str) -> Callable[[yaml.Mark], int]:
+    """A mark's 1-based line, counted in line feeds as editors and the other stages count (PyYAML also breaks
+    lines at a lone CR, U+0085, U+2028 and U+2029, which would shift every later line)."""
+    if not re.search("[\r\x85\u2028\u2029]", text):
+        return lambda mark: mark.line + 1
+    starts = [m.start() for m in re.finditer("\n", text)]
+    return lambda mark: bisect.bisect_left(starts, mark.index) + 1
+
+
+def _loader(path: Path, line: Callable[[yaml.Mark], int]) -> type[yaml.SafeLoader]:
     class Loader(yaml.SafeLoader):
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             # PyYAML's scalar constructors raise bare ValueError/KeyError/... on values such as `0x_` or
@@ -59,29 +70,29 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as e:
                 what = f" {node.value!r}" if isinstance(node, yaml.ScalarNode) else ""
                 raise SeedError(f"invalid YAML: cannot read{what} as {node.tag.rsplit(':', 1)[-1]} ({e})",
-                                path, node.start_mark.line + 1) from None
+                                path, line(node.start_mark)) from None
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Located:
         loader.flatten_mapping(node)
         out = Located()
-        out.file, out.line, out.key_lines = path, node.start_mark.line + 1, {}
+        out.file, out.line, out.key_lines = path, line(node.start_mark), {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 raise SeedError("a mapping key must be a plain value, not a list or a mapping", path,
-                                key_node.start_mark.line + 1)
+                                line(key_node.start_mark))
             if key in out:
-                raise SeedError(f"duplicate key {key!r}", path, key_node.start_mark.line + 1, str(key))
+                raise SeedError(f"duplicate key {key!r}", path, line(key_node.start_mark), str(key))
             out[key] = loader.construct_object(value_node, deep=True)
-            out.key_lines[str(key)] = key_node.start_mark.line + 1
+            out.key_lines[str(key)] = line(key_node.start_mark)
         return out
 
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LocatedList:
         if not isinstance(node, yaml.SequenceNode):
-            raise SeedError(f"invalid YAML: expected a list, found {node.id}", path, node.start_mark.line + 1)
+            raise SeedError(f"invalid YAML: expected a list, found {node.id}", path, line(node.start_mark))
         out = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
-        out.file, out.line = path, node.start_mark.line + 1
-        out.item_lines = [child.start_mark.line + 1 for child in node.value]
+        out.file, out.line = path, line(node.start_mark)
+        out.item_lines = [line(child.start_mark) for child in node.value]
         return out
 
     def construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
@@ -90,7 +101,7 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
             value.encode("utf-8")
         except UnicodeEncodeError as e:  # a "\ud800" escape: a lone surrogate no output file can hold
             raise SeedError(f"invalid YAML: string with an unpaired surrogate {value[e.start]!r}", path,
-                            node.start_mark.line + 1) from None
+                            line(node.start_mark)) from None
         return value
 
     # Dates stay strings: the ingest parses them itself so that a bad date is reported with its line.
@@ -109,22 +120,22 @@ def load_yaml(path: Path) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SeedError(f"not UTF-8 (byte {e.start})", path, _line_at(data, e.start)) from None
+    line = _line_numbers(text)
     try:
-        return yaml.load(text, Loader=_loader(path))  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_loader(path, line))  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 1
-        raise SeedError(f"invalid YAML: {e.problem or e.context}", path, line) from None
+        raise SeedError(f"invalid YAML: {e.problem or e.context}", path, line(mark) if mark else 1) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (control characters, ...)
         raise SeedError(f"invalid YAML: {e.reason} {chr(e.character)!r}" if isinstance(e.character, int)
                         else f"invalid YAML: {e.reason}", path, text.count("\n", 0, e.position) + 1) from None
     except yaml.YAMLError as e:
         raise SeedError(f"invalid YAML: {e}", path, 1) from None
     except RecursionError:  # PyYAML composes and constructs recursively
-        raise SeedError("invalid YAML: lists/mappings nested too deeply", path, _too_deep(text)) from None
+        raise SeedError("invalid YAML: lists/mappings nested too deeply", path, _too_deep(text, line)) from None
 
 
-def _too_deep(text: str) -> int:
+def _too_deep(text: str, line: Callable[[yaml.Mark], int]) -> int:
     """The line where collections first nest deeper than MAX_DEPTH (the event parser is not recursive)."""
     depth = 0
     try:
@@ -132,12 +143,12 @@ def _too_deep(text: str) -> int:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1
+                    return line(event.start_mark)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return mark.line + 1 if mark else 1
+        return line(mark) if mark else 1
     return 1
 
 
