@@ -33,7 +33,7 @@ class ServerConfig:
     data: Path | None = None  # dataset file (embedded mode)
     remote: str | None = None  # SPARQL 1.1 query endpoint URL (remote mode)
     store_dir: Path | None = None  # a store already loaded from `data` (mdkg serve loads it before starting)
-    workers: int = 2
+    workers: int = 4
     timeout: float = 30.0  # seconds per query; capped at HARD_MAX_TIMEOUT
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
     max_request_bytes: int = 1_000_000  # body of a POST, query string of a GET
@@ -143,6 +143,12 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from api import linkeddata, pages, rest  # linked-data pages, web interface, REST (/api)
+
+    app.include_router(rest.router)
+    app.include_router(linkeddata.router)
+    app.include_router(pages.router)
+    app.mount("/ui", StaticFiles(directory=Path(__file__).resolve().parent / "ui"), name="ui")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -30,10 +30,10 @@ from mdkg.settings import SETTINGS
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--workers",
-    default=2,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Query worker processes (queries running at once).",
+    help="Query worker processes (queries running at once); half of them at most run queries past 0.5 s.",
 )
 @click.option(
     "--timeout",

@@ -175,6 +175,7 @@ def service_triples(request: Request, stats: dict) -> list[ox.Triple]:
 
 
 def rdf_response(triples: list[ox.Triple], fmt: F.Format) -> Response:
+    triples = sorted(triples, key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject)))  # stable
     return Response(F.write_triples(triples, fmt), media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 

@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from api import formats as F
 from graph.store import (
     Dataset,
+    InvalidRequest,
     LocalBackend,
     QueryRefused,
     QuerySyntaxError,
@@ -119,6 +120,8 @@ def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
         return Outcome.error(400, f"SPARQL syntax error: {e}")
     except QueryRefused as e:
         return Outcome.error(403, str(e))
+    except InvalidRequest as e:
+        return Outcome.error(400, str(e))
     except RemoteError as e:
         return Outcome.error(e.status, str(e))
     except StoreError as e:
@@ -215,7 +218,13 @@ class Worker:
 
 
 class WorkerPool:
-    """N worker processes; `run()` gives a job to an idle one, with a deadline."""
+    """N worker processes; `run()` gives a job to an idle one, with a deadline.
+
+    Admission control, so that a flood of runaway queries cannot starve cheap ones:
+    - a query still running after `short_seconds` becomes *long*: at most `max_long` long queries run at once
+      (by default half the workers), each at a lower CPU priority; a query that would exceed that is stopped
+      at once and answered 503 with Retry-After, leaving the other workers to short queries;
+    - at most `max_waiting` requests wait for a worker; past that the answer is 429 with Retry-After."""
 
     def __init__(
         self,
@@ -223,9 +232,18 @@ class WorkerPool:
         size: int = 2,
         start_timeout: float = 120.0,
         remote_timeout: float = HARD_MAX_TIMEOUT,
+        short_seconds: float = 0.5,
+        max_long: int | None = None,
+        max_waiting: int | None = None,
     ):
         self.spec = spec
         self.size = max(1, size)
+        self.short_seconds = short_seconds
+        self.max_long = max(1, self.size // 2) if max_long is None else max_long
+        self.max_waiting = 8 * self.size if max_waiting is None else max_waiting
+        self.long_running = 0
+        self.waiting = 0
+        self.refused = 0
         self.start_timeout = start_timeout
         self.remote_timeout = remote_timeout
         self._ctx = mp.get_context("spawn")
@@ -280,21 +298,38 @@ class WorkerPool:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def run(self, job: Job, deadline: float) -> Outcome:
-        """The outcome of `job`, or 503 if it did not finish within `deadline` seconds (waiting included)."""
+    async def run(self, job: Job, deadline: float, internal: bool = False) -> Outcome:
+        """The outcome of `job`, or 503 if it did not finish within `deadline` seconds (waiting included).
+        `internal` queries (the server's own pages and REST calls, of known cost) are not stopped for being long;
+        they still count as long, so they keep a client's runaway queries out of the workers."""
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if self.waiting >= self.max_waiting:
+            self.refused += 1
+            return _busy(429, f"too many queries are waiting ({self.waiting}); retry shortly", deadline)
+        self.waiting += 1
         try:
             worker = await asyncio.wait_for(self._idle.get(), deadline)
         except TimeoutError:
-            return Outcome.error(
-                503,
-                f"the server is busy: no query worker became free within the {deadline:g} s "
-                "deadline; try again later",
-            )
-        remaining = max(0.01, deadline - (loop.time() - started))
+            return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
+                         "deadline; try again later", deadline)
+        finally:
+            self.waiting -= 1
         fut = loop.run_in_executor(self._executor, worker.roundtrip, job)
+        long = False
         try:
+            short = min(self.short_seconds, deadline - (loop.time() - started))
+            done, _ = await asyncio.wait({fut}, timeout=max(0.0, short))
+            if not done:
+                if self.long_running >= self.max_long and not internal:
+                    self._retire(worker)
+                    self.refused += 1
+                    return _busy(503, f"query stopped: {self.long_running} long-running queries already use the "
+                                 "workers set aside for them; retry later, or narrow the query down", deadline)
+                long = True
+                self.long_running += 1
+                _renice(worker, 10)
+            remaining = max(0.01, deadline - (loop.time() - started))
             outcome = await asyncio.wait_for(fut, remaining)
         except TimeoutError:
             self._retire(worker)
@@ -314,8 +349,14 @@ class WorkerPool:
         except asyncio.CancelledError:  # the client went away: the worker may still be busy, replace it
             self._retire(worker)
             raise
+        finally:
+            if long:
+                self.long_running -= 1
         self.served += 1
-        self._idle.put_nowait(worker)
+        if long and not _renice(worker, 0):
+            self._retire(worker)  # cannot restore its priority: replace it rather than keep a slow worker
+        else:
+            self._idle.put_nowait(worker)
         return outcome
 
     def status(self) -> dict:
@@ -324,6 +365,9 @@ class WorkerPool:
             "idle": self._idle.qsize(),
             "replaced": self.killed,
             "served": self.served,
+            "long_running": self.long_running,
+            "waiting": self.waiting,
+            "refused": self.refused,
         }
 
     async def close(self) -> None:
@@ -335,6 +379,21 @@ class WorkerPool:
         self._workers.clear()
         await asyncio.gather(*(loop.run_in_executor(self._executor, w.stop) for w in workers))
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _busy(status: int, message: str, deadline: float) -> Outcome:
+    out = Outcome.error(status, message)
+    out.headers["Retry-After"] = str(max(1, round(min(deadline, 5))))
+    return out
+
+
+def _renice(worker: Worker, niceness: int) -> bool:
+    """Set a worker's CPU priority; False if the system refuses (raising priority back needs privileges)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, worker.pid, niceness)
+        return True
+    except OSError:
+        return niceness > 0
 
 
 def wait_seconds(requested: str | None, configured: float) -> float:

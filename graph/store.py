@@ -37,6 +37,10 @@ class QuerySyntaxError(Exception):
     """The query does not parse; the message carries the parser's message with line:column."""
 
 
+class InvalidRequest(Exception):
+    """A request parameter that is not what the protocol allows (e.g. a graph IRI that is not an IRI)."""
+
+
 class QueryRefused(Exception):
     """The query asks for something this endpoint does not do (SERVICE, update...)."""
 
@@ -223,7 +227,7 @@ def _node(iri: str) -> ox.NamedNode:
     try:
         return ox.NamedNode(iri)
     except ValueError:
-        raise QueryRefused(f"not a valid graph IRI: {iri!r}") from None
+        raise InvalidRequest(f"not a valid graph IRI: {iri!r}") from None
 
 
 class LocalBackend:

@@ -158,6 +158,22 @@ def test_service_is_refused_without_any_connection(server, listener, template):
     assert hits == []
 
 
+def test_from_iris_are_graph_names_never_fetched(server, listener):
+    port, hits = listener
+    url = f"http://127.0.0.1:{port}/data.ttl"
+    queries = (
+        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+        f"ASK FROM NAMED <{url}> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    )
+    for query in queries:
+        r = httpx.post(f"{server}/sparql", data={"query": query})
+        assert r.status_code == 200, r.text
+    r = httpx.get(f"{server}/sparql", params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": url})
+    assert r.json()["boolean"] is False  # an unknown graph is empty, not something to download
+    time.sleep(0.3)
+    assert hits == []
+
+
 def test_service_inside_strings_and_iris_is_not_a_service_call(server):
     query = 'SELECT ?x WHERE { BIND("SERVICE <http://example.org/>" AS ?x) FILTER(?x != <urn:SERVICE>) }'
     r = httpx.post(f"{server}/sparql", data={"query": query})
@@ -328,3 +344,17 @@ def test_serve_refuses_a_missing_or_corrupt_file(tmp_path, content, name, messag
     assert r.returncode == 1
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_worker_memory_limit(request, tmp_path):
+    """With --worker-memory-mb, a query that would eat the machine's memory kills only its worker: 500, a
+    clear message, and a fresh worker."""
+    data = dataset_for_tests(request)
+    args = ("--data", str(data), "--workers", "1", "--timeout", "60", "--worker-memory-mb", "1000")
+    with mdkg_server(tmp_path, *args) as (base, _):
+        greedy = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
+        r = httpx.post(f"{base}/sparql", data={"query": greedy}, headers={"Accept": "text/csv"}, timeout=90)
+        assert r.status_code == 500
+        assert "out of memory" in r.text and "Traceback" not in r.text
+        assert wait_for_pool(base, 1)["replaced"] == 1
+        assert httpx.get(f"{base}/sparql", params={"query": FAST}).json()["boolean"] is True

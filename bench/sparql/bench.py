@@ -232,7 +232,7 @@ def throughput(servers: list[Server], args) -> None:
     print(
         f"\n## Throughput: {args.clients} concurrent clients for {args.seconds:g} s per server (requests/s)\n"
     )
-    mix = ["lookup", "states", "centrality"]
+    mix = [q for q in ("lookup", "states", "centrality") if q in QUERIES]
     print("| server | " + " | ".join(mix) + " |")
     print("|---|" + "---|" * len(mix))
     for s in servers:
@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="N-Quads file (bench/sparql/generate.py)")
     ap.add_argument("--rdflib-endpoint", help="the rdflib-endpoint executable (default: on PATH)")
     ap.add_argument("--skip", action="append", default=[], choices=["oxigraph", "rdflib-endpoint"])
+    ap.add_argument("--queries", help=f"comma-separated subset of {','.join(QUERIES)} (default: all)")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5)
@@ -271,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--query-timeout", type=float, default=120)
     ap.add_argument("--start-timeout", type=float, default=3600)
     args = ap.parse_args(argv)
+    if args.queries:
+        for name in set(QUERIES) - set(args.queries.split(",")):
+            del QUERIES[name]
     lines = sum(1 for _ in args.data.open("rb"))
     print(f"# SPARQL endpoints on {args.data.name}: {lines} quads, {os.cpu_count()} cores\n", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="mdkg-bench-"))
