@@ -19,7 +19,9 @@ Three views, kept apart:
   weight (for shortest-path measures). Edges also carry `kinds`, `relations` (relationship IRIs), `hubs`,
   `evidence` (passage IRIs), `documents`, and `spells`: the (start, end) periods (ISO dates, None where
   open) when every unit of the edge is dated; an edge with an undated unit has no spells (it holds at any
-  time).
+  time). A direct unit's period is its relationship's; a shared unit's is the overlap of the two
+  stakeholders' periods of affiliation with the hub (or, if they were affiliated one after the other, the
+  span of both).
 * `affiliation_network`: the bipartite stakeholder-instrument/programme/forum graph (node attribute
   `bipartite` 0 for stakeholders, 1 for hubs) and `interlocks` its weighted projection onto the stakeholders
   (weight = number of hubs shared: "who shares most"), which is the stakeholder network without the direct
@@ -122,8 +124,7 @@ class Filters:
         rel = fs(relations)
         if rel and not rel <= set(RELATION_KINDS):
             raise ValueError(
-                f"unknown relation kind(s) {sorted(rel - set(RELATION_KINDS))}; "
-                f"known: {', '.join(RELATION_KINDS)}"
+                f"unknown relation kind(s) {sorted(rel - set(RELATION_KINDS))}; known: {', '.join(RELATION_KINDS)}"
             )
         for d in (start, end):
             if d is not None:
@@ -296,11 +297,7 @@ def _node_ok(data: NetworkData, key: str, filters: Filters) -> bool:
 def relation_ok(rel: Relation | None, filters: Filters) -> bool:
     if rel is None:
         return filters.documents is None and filters.themes is None
-    return (
-        _doc_ok(rel.doc, filters)
-        and _themes_ok(rel.themes, filters)
-        and in_window(rel.start, rel.end, filters)
-    )
+    return _doc_ok(rel.doc, filters) and _themes_ok(rel.themes, filters) and in_window(rel.start, rel.end, filters)
 
 
 def tie_kind(tie: Tie, data: NetworkData) -> str:
@@ -334,9 +331,7 @@ def _add_node(G: nx.Graph, data: NetworkData, key: str, **extra) -> None:
     if key in G:
         return
     node = data.nodes.get(key, {"iri": key, "label": key, "kind": "Thing", "kinds": []})
-    G.add_node(
-        key, iri=node["iri"], label=node["label"], kind=node["kind"], kinds=list(node["kinds"]), **extra
-    )
+    G.add_node(key, iri=node["iri"], label=node["label"], kind=node["kind"], kinds=list(node["kinds"]), **extra)
 
 
 def _spell(periods: Iterable[tuple[str | None, str | None]]) -> tuple[str | None, str | None] | None:
@@ -350,6 +345,21 @@ def _spell(periods: Iterable[tuple[str | None, str | None]]) -> tuple[str | None
     if s and e and s > e:
         return None
     return (s, e)
+
+
+def _cover(affiliations: list[_Affiliation]) -> tuple[str | None, str | None] | None:
+    """When a stakeholder is affiliated with a hub: from its earliest affiliation to its latest; None (at any
+    time) if one of them is undated."""
+    periods = [(x.rel.start, x.rel.end) if x.rel else (None, None) for x in affiliations]
+    if not periods or any(s is None and e is None for s, e in periods):
+        return None
+    return _envelope(periods)
+
+
+def _envelope(periods: list[tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    start = None if any(s is None for s, _ in periods) else min(s for s, _ in periods)
+    end = None if any(e is None for _, e in periods) else max(e for _, e in periods)
+    return (start, end)
 
 
 class _EdgeBuilder:
@@ -445,9 +455,10 @@ def stakeholder_network(
                     continue  # only the partnership that names both (via this hub): its direct tie counts
                 affs = members[a] + members[b]
                 rels = [x.rel for x in affs]
-                period_a = _spell((x.rel.start, x.rel.end) if x.rel else (None, None) for x in members[a])
-                period_b = _spell((x.rel.start, x.rel.end) if x.rel else (None, None) for x in members[b])
+                period_a, period_b = _cover(members[a]), _cover(members[b])
                 spell = _spell([p for p in (period_a, period_b) if p]) if (period_a or period_b) else None
+                if spell is None and period_a and period_b:  # one after the other: the span of both
+                    spell = _envelope([period_a, period_b])
                 edges.add(a, b, ("hub", hub), {x.kind for x in affs}, rels, [x.iri for x in affs], spell)
     for pair in edges.units:
         for key in pair:

@@ -1,6 +1,7 @@
 """`mdkg network`: the partnership network of the field: who is central, who brokers, which communities exist.
 
     mdkg network --measure betweenness --kinds State,DiasporaOrganisation --top 20
+    mdkg network --measure betweenness --list-kinds State --top 20   # measured on all, States listed
     mdkg network --measure pagerank,constraint --relations partnership,agreement --from 2000 --to 2006
     mdkg network --layer interlocks --measure degree --json web/network.json --picture network.png
     mdkg network --measure brokerage --top 10              # Gould-Fernandez roles by stakeholder kind
@@ -32,9 +33,7 @@ from graph import network_export as ex
 from mdkg.settings import SETTINGS
 
 
-def _split(
-    ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None
-) -> list[str] | None:
+def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None) -> list[str] | None:
     if not value:
         return None
     values = value if isinstance(value, tuple) else (value,)
@@ -68,27 +67,32 @@ def _resolve_node(G, ref: str) -> str:
 
 
 class _Progress:
-    """Progress of long measures on stderr (a bar on a terminal, a line every 10% otherwise)."""
+    """Progress of long measures on stderr, once a measure has run for `after` seconds: a bar on a terminal,
+    a line every 10% otherwise."""
 
-    def __init__(self, quiet: bool):
-        self.quiet, self.bar, self.name, self.last, self.t0 = quiet, None, None, -1, time.perf_counter()
+    def __init__(self, quiet: bool, after: float = 1.0):
+        self.quiet, self.after, self.bar, self.name, self.last = quiet, after, None, None, -1
+        self.t0 = time.perf_counter()
 
     def __call__(self, name: str, done: int, total: int) -> None:
         if self.quiet or total <= 1:
             return
         if name != self.name:
             self.close()
-            self.name, self.last = name, -1
-            if sys.stderr.isatty():
-                self.bar = click.progressbar(length=total, label=f"{name}", file=sys.stderr)
-                self.bar.__enter__()
+            self.name, self.last, self.t0 = name, -1, time.perf_counter()
+        elapsed = time.perf_counter() - self.t0
+        if elapsed < self.after or done >= total and self.bar is None and self.last < 0:
+            return
+        if self.bar is None and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label=f"{name}", file=sys.stderr)
+            self.bar.__enter__()
         if self.bar is not None:
             self.bar.update(done - self.bar.pos)
         else:
             tenth = (10 * done) // total
             if tenth != self.last:
                 self.last = tenth
-                click.echo(f"  {name}: {done}/{total} ({time.perf_counter() - self.t0:.1f} s)", err=True)
+                click.echo(f"  {name}: {done}/{total} ({elapsed:.1f} s)", err=True)
         if done >= total:
             self.close()
 
@@ -137,24 +141,23 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     help="Keep only stakeholders of these classes (State, DiasporaOrganisation, Organisation, ...).",
 )
 @click.option(
+    "--list-kinds",
+    "list_kinds",
+    callback=_split,
+    metavar="KIND,...",
+    help="Measure on the whole network, but list only stakeholders of these classes.",
+)
+@click.option(
     "--relations",
     callback=_split,
     metavar="KIND,...",
     help=f"Keep only these relation kinds: {', '.join(nw.RELATION_KINDS)}.",
 )
-@click.option(
-    "--documents", callback=_split, metavar="DOC,...", help="Keep only ties from these documents (ids)."
-)
-@click.option(
-    "--themes", callback=_split, metavar="THEME,...", help="Keep only ties tagged with these themes."
-)
-@click.option(
-    "--from", "start", callback=_date, metavar="DATE", help="Window start (YYYY, YYYY-MM, YYYY-MM-DD)."
-)
+@click.option("--documents", callback=_split, metavar="DOC,...", help="Keep only ties from these documents (ids).")
+@click.option("--themes", callback=_split, metavar="THEME,...", help="Keep only ties tagged with these themes.")
+@click.option("--from", "start", callback=_date, metavar="DATE", help="Window start (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "end", callback=_date, metavar="DATE", help="Window end.")
-@click.option(
-    "--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
-)
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all).")
 @click.option(
     "--approx",
     type=click.IntRange(min=1),
@@ -166,9 +169,7 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     type=click.FloatRange(min=1e-6, max=1.0),
     help="Sampled betweenness with this error bound (95%); sets K.",
 )
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for betweenness."
-)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for betweenness.")
 @click.option("--backend", help="A NetworkX backend to dispatch to (e.g. parallel), if installed.")
 @click.option("--unweighted", is_flag=True, help="Shortest paths by hops, not by 1/weight.")
 @click.option(
@@ -189,16 +190,10 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     help="Weight of a co-mention relative to a curated tie (layer relations+comentions).",
 )
 @click.option("--ego", metavar="NODE", help="Restrict to the ego network of this node.")
-@click.option(
-    "--radius", type=click.IntRange(min=1), default=1, show_default=True, help="Ego network radius."
-)
-@click.option(
-    "--structure", is_flag=True, help="Print components, bridges, articulation points, communities."
-)
+@click.option("--radius", type=click.IntRange(min=1), default=1, show_default=True, help="Ego network radius.")
+@click.option("--structure", is_flag=True, help="Print components, bridges, articulation points, communities.")
 @click.option("--graphml", type=click.Path(dir_okay=False, path_type=Path), help="Write GraphML here.")
-@click.option(
-    "--gexf", type=click.Path(dir_okay=False, path_type=Path), help="Write GEXF (with time spells) here."
-)
+@click.option("--gexf", type=click.Path(dir_okay=False, path_type=Path), help="Write GEXF (with time spells) here.")
 @click.option(
     "--csv",
     "csv_dir",
@@ -232,6 +227,7 @@ def command(
     measure_names,
     layer,
     kinds,
+    list_kinds,
     relations,
     documents,
     themes,
@@ -281,9 +277,7 @@ def command(
         raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
     t0 = time.perf_counter()
     store = nw.load_store(path)
-    netdata = nw.load_network_data(
-        store, SETTINGS, comentions=layer in ("comentions", "relations+comentions")
-    )
+    netdata = nw.load_network_data(store, SETTINGS, comentions=layer in ("comentions", "relations+comentions"))
     G = nw.build_layer(netdata, layer, filters, comention_factor=comention_factor)
     if ego:
         G = ms.ego(G, _resolve_node(G, ego), radius)
@@ -318,7 +312,10 @@ def command(
     )
     progress.close()
     ex.annotate(G, results)
-    click.echo("\n".join(_render(G, results, names, top, layer)))
+    among = None
+    if list_kinds:
+        among = [v for v, d in G.nodes(data=True) if set(list_kinds) & set(d.get("kinds", ()))]
+    click.echo("\n".join(_render(G, results, names, top, layer, among)))
     if structure:
         click.echo("\n".join(_structure(G, results["community"])))
     for name in names:
@@ -369,11 +366,14 @@ def _describe(filters: nw.Filters) -> str:
     return ("; filters: " + "; ".join(parts)) if parts else ""
 
 
-def _render(G, results: dict[str, ms.Measure], names: list[str], top: int, layer: str) -> list[str]:
+def _render(
+    G, results: dict[str, ms.Measure], names: list[str], top: int, layer: str, among: list | None = None
+) -> list[str]:
+    """The table: rank (among all nodes), id, label, kind and each measure; `among` restricts the rows."""
     first = results[names[0]]
     ranks = first.ranks()
     rows = []
-    for node, _ in first.top(top or None):
+    for node, _ in first.top(top or None, among):
         d = G.nodes[node]
         rows.append(
             (
@@ -384,7 +384,8 @@ def _render(G, results: dict[str, ms.Measure], names: list[str], top: int, layer
                 *(_fmt(results[n].values.get(node)) for n in names),
             )
         )
-    title = f"Top {len(rows)} of {G.number_of_nodes()} by {names[0]} ({layer} network)"
+    of = f"{len(among)} listed of {G.number_of_nodes()}" if among is not None else str(G.number_of_nodes())
+    title = f"Top {len(rows)} of {of} by {names[0]} ({layer} network)"
     return [title, "", *_table(("rank", "id", "label", "kind", *names), rows)]
 
 
@@ -404,8 +405,6 @@ def _structure(G, community: ms.Measure) -> list[str]:
     for i, members in enumerate(c.communities[:10]):
         names = sorted(members, key=lambda v: (-G.degree(v, weight="weight"), str(v)))
         out.append(
-            f"  {i}: {len(members)} nodes: "
-            + ", ".join(map(str, names[:8]))
-            + (" ..." if len(names) > 8 else "")
+            f"  {i}: {len(members)} nodes: " + ", ".join(map(str, names[:8])) + (" ..." if len(names) > 8 else "")
         )
     return out

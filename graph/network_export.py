@@ -166,11 +166,7 @@ def read_csv(nodes_path: Path, edges_path: Path) -> nx.Graph:
             n = row.pop("id")
             G.add_node(
                 n,
-                **{
-                    k: value(v) if k not in ("label", "kinds", "iri", "kind") else v
-                    for k, v in row.items()
-                    if v != ""
-                },
+                **{k: value(v) if k not in ("label", "kinds", "iri", "kind") else v for k, v in row.items() if v != ""},
             )
     with edges_path.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
@@ -234,16 +230,12 @@ def draw(
     if title:
         ax.set_title(title)
     if n:
-        pos = nx.spring_layout(
-            G, seed=seed, weight="weight", k=1.5 / math.sqrt(n), iterations=50 if n < 5000 else 20
-        )
+        pos = nx.spring_layout(G, seed=seed, weight="weight", k=1.5 / math.sqrt(n), iterations=50 if n < 5000 else 20)
         values = {v: float(size_by.get(v, 0.0)) if size_by else 1.0 for v in G}
         finite = [x for x in values.values() if not math.isnan(x)]
         top = max(finite) if finite else 1.0
         lo, hi = (20, 600) if n < 500 else (3, 60)
-        sizes = [
-            lo + (hi - lo) * ((values[v] / top) if top > 0 and not math.isnan(values[v]) else 0) for v in G
-        ]
+        sizes = [lo + (hi - lo) * ((values[v] / top) if top > 0 and not math.isnan(values[v]) else 0) for v in G]
         cmap = plt.get_cmap("tab20")
         colours = [
             cmap(G.nodes[v].get("community", -1) % 20)
@@ -258,9 +250,7 @@ def draw(
             alpha=0.25 if n < 2000 else 0.05,
             width=[0.5 + math.log1p(d.get("weight", 1.0)) for _, _, d in G.edges(data=True)],
         )
-        nx.draw_networkx_nodes(
-            G, pos, ax=ax, node_size=sizes, node_color=colours, linewidths=0.3, edgecolors="white"
-        )
+        nx.draw_networkx_nodes(G, pos, ax=ax, node_size=sizes, node_color=colours, linewidths=0.3, edgecolors="white")
         biggest = sorted(G, key=lambda v: (-_finite(values[v]), str(v)))[:labels]
         nx.draw_networkx_labels(
             G, pos, ax=ax, font_size=7, labels={v: G.nodes[v].get("label", str(v))[:40] for v in biggest}
@@ -306,9 +296,7 @@ def analysis_quads(
     quads = [
         ox.Quad(activity, nn(RDF_TYPE), nn(PROV + "Activity"), g),
         ox.Quad(activity, nn(RDFS + "label"), ox.Literal(f"mdkg network analysis ({layer})"), g),
-        ox.Quad(
-            activity, nn(PROV + "endedAtTime"), ox.Literal(when.isoformat(), datatype=nn(XSD + "dateTime")), g
-        ),
+        ox.Quad(activity, nn(PROV + "endedAtTime"), ox.Literal(when.isoformat(), datatype=nn(XSD + "dateTime")), g),
         ox.Quad(activity, nn(M + "networkLayer"), ox.Literal(layer), g),
     ]
     if description:

@@ -149,9 +149,7 @@ def test_affiliation_network_and_interlocks(small):
     assert set(B["forum1"]) == {"io1", "diaspora1"}
     inter = nw.interlocks(small)
     P = nx.bipartite.weighted_projected_graph(B, [n for n in B if n not in hubs])
-    assert {k: d["weight"] for k, d in edges(inter).items()} == {
-        k: float(d["weight"]) for k, d in edges(P).items()
-    }
+    assert {k: d["weight"] for k, d in edges(inter).items()} == {k: float(d["weight"]) for k, d in edges(P).items()}
     assert "cso1" not in inter  # only a direct membership: no shared hub
 
 
@@ -242,9 +240,7 @@ def test_seed_interlocks_are_the_weighted_projection(data):
     stakeholders = [n for n, d in B.nodes(data=True) if d["bipartite"] == 0]
     P = nx.bipartite.weighted_projected_graph(B, stakeholders)
     inter = nw.interlocks(data)
-    assert {k: d["weight"] for k, d in edges(inter).items()} == {
-        k: float(d["weight"]) for k, d in edges(P).items()
-    }
+    assert {k: d["weight"] for k, d in edges(inter).items()} == {k: float(d["weight"]) for k, d in edges(P).items()}
 
 
 def test_seed_comentions_are_in_one_passage(store, data):
@@ -252,9 +248,7 @@ def test_seed_comentions_are_in_one_passage(store, data):
     for a, b, d in itertools.islice(C.edges(data=True), 50):
         assert d["weight"] == len(d["evidence"])
         p = d["evidence"][0]
-        assert _ask(
-            store, f"ASK {{ <{p}> <{M}mentions> <{data.nodes[a]['iri']}> , <{data.nodes[b]['iri']}> }}"
-        )
+        assert _ask(store, f"ASK {{ <{p}> <{M}mentions> <{data.nodes[a]['iri']}> , <{data.nodes[b]['iri']}> }}")
 
 
 def test_seed_filters_only_remove(data):
@@ -270,3 +264,13 @@ def test_seed_filters_only_remove(data):
         assert all(sub[k]["weight"] <= full[k]["weight"] for k in sub)
     states = nw.stakeholder_network(data, nw.Filters.make(kinds=["State"]))
     assert all(d["kind"] == "State" for _, d in states.nodes(data=True))
+
+
+def test_affiliation_period_and_overlap():
+    def aff(start, end):
+        return nw._Affiliation("programme", nw.Relation("r", start, end, None, None, (), frozenset()), "r")
+
+    assert nw._cover([aff("2001-01-01", "2002-12-31"), aff("2005-01-01", None)]) == ("2001-01-01", None)
+    assert nw._cover([aff("2001-01-01", "2002-12-31"), aff(None, None)]) is None  # undated: at any time
+    assert nw._spell([("2001-01-01", "2003-12-31"), ("2002-01-01", None)]) == ("2002-01-01", "2003-12-31")
+    assert nw._spell([("2001-01-01", "2001-12-31"), ("2002-01-01", None)]) is None  # no overlap

@@ -24,9 +24,7 @@ ID = "https://w3id.org/mdkg/id/"
 def same(a: nx.Graph, b: nx.Graph) -> None:
     assert nx.utils.nodes_equal(a.nodes(data=True), b.nodes(data=True))
     assert nx.utils.edges_equal(a.edges(data=True), b.edges(data=True))
-    assert {frozenset(e): d for *e, d in a.edges(data=True)} == {
-        frozenset(e): d for *e, d in b.edges(data=True)
-    }
+    assert {frozenset(e): d for *e, d in a.edges(data=True)} == {frozenset(e): d for *e, d in b.edges(data=True)}
     assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
 
 
@@ -73,9 +71,7 @@ def test_gexf_round_trip_with_spells(scored, tmp_path):
         assert r["weight"] == d["weight"] and r["kinds"] == d["kinds"] and r["evidence"] == d["evidence"]
         assert [tuple(s) for s in r.get("spells", [])] == d.get("spells", [])
     for n, d in H.nodes(data=True):
-        assert R.nodes[n]["label"] == d["label"] and R.nodes[n]["betweenness"] == pytest.approx(
-            d["betweenness"]
-        )
+        assert R.nodes[n]["label"] == d["label"] and R.nodes[n]["betweenness"] == pytest.approx(d["betweenness"])
     # the AAA-io1 tie runs 2002-2003; gov1-diaspora1 from 2005-03
     assert R.edges["state/AAA", "io1"]["spells"] == [("2002-01-01", "2003-12-31")]
     assert R.edges["gov1", "diaspora1"]["spells"] == [("2005-03-01", None)]
@@ -122,9 +118,7 @@ def test_write_back_is_queryable(small_store, scored, tmp_path):
     quads = ex.write_back(small_store, G, measures, "relations")
     graph = ex.analysis_graph()
     assert all(q.graph_name == graph for q in quads)
-    rows = select(
-        small_store, "network-top", measure=URIRef(ex.measure_iri("betweenness")), layer="relations"
-    )
+    rows = select(small_store, "network-top", measure=URIRef(ex.measure_iri("betweenness")), layer="relations")
     expected = measures["betweenness"].top()
     assert [r["entity"] for r in rows] == [ID + k for k, _ in expected]
     assert [float(r["value"]) for r in rows] == pytest.approx([v for _, v in expected])
@@ -215,9 +209,37 @@ def test_cli_sampled_and_errors(built_dataset):
     )
     assert result.exit_code == 0, result.output
     assert "approximate betweenness: 10 of" in result.output  # the note, on stderr (mixed in by CliRunner)
+    listed = runner.invoke(
+        command,
+        ["--data", str(built_dataset), "--layer", "comentions", "--list-kinds", "State", "--top", "0"],
+    )
+    assert listed.exit_code == 0 and "listed of" in listed.output
+    rows = [line.split() for line in listed.output.splitlines() if line[:1].isdigit()]
+    assert rows and all(r[1].startswith("state/") for r in rows)
     bad = runner.invoke(command, ["--data", str(built_dataset), "--measure", "fame"])
     assert bad.exit_code != 0 and "unknown measure" in bad.output
     bad = runner.invoke(command, ["--data", str(built_dataset), "--relations", "friendship"])
     assert bad.exit_code != 0 and "relation kind" in bad.output
+    mentioned = runner.invoke(command, ["--data", str(built_dataset), "--layer", "comentions", "--top", "0"])
+    first = next(line.split()[1] for line in mentioned.output.splitlines() if line.startswith("1 "))
+    ego = runner.invoke(
+        command,
+        [
+            "--data",
+            str(built_dataset),
+            "--layer",
+            "comentions",
+            "--ego",
+            first,
+            "--measure",
+            "degree",
+            "--top",
+            "0",
+        ],
+    )
+    assert ego.exit_code == 0, ego.output
+    assert first in ego.output
+    bad = runner.invoke(command, ["--data", str(built_dataset), "--layer", "comentions", "--ego", "nobody"])
+    assert bad.exit_code != 0 and "not a node" in bad.output
     empty = runner.invoke(command, ["--data", str(built_dataset), "--documents", "no-such-document"])
     assert empty.exit_code == 0 and "empty" in empty.output

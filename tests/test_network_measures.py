@@ -95,10 +95,7 @@ def test_brokerage_by_hand(bridge):
     assert ms.brokerage(path, {"p": 1, "q": 2, "r": 1})["q"]["consultant"] == 2
     directed = ms.brokerage(nx.DiGraph([("p", "q"), ("q", "r")]), {"p": 1, "q": 2, "r": 2})
     assert directed["q"] == Counter(coordinator=0, gatekeeper=1, representative=0, consultant=0, liaison=0)
-    assert (
-        ms.brokerage(nx.DiGraph([("p", "q"), ("q", "r")]), {"p": 1, "q": 1, "r": 2})["q"]["representative"]
-        == 1
-    )
+    assert ms.brokerage(nx.DiGraph([("p", "q"), ("q", "r")]), {"p": 1, "q": 1, "r": 2})["q"]["representative"] == 1
 
 
 def test_compute_by_name(bridge):
@@ -121,6 +118,19 @@ def random_graph() -> nx.Graph:
     return G
 
 
+@pytest.mark.parametrize("weight", ["weight", None])
+def test_effective_size_equals_networkx(random_graph, weight):
+    """Against NetworkX's node-by-node formula (its all-nodes sparse-matrix shortcut in 3.6 differs on a few
+    weighted nodes of this graph, and needs an n x n dense array)."""
+    G = random_graph.copy()
+    G.add_node("alone")
+    ours = ms.effective_size(G, weight=weight).values
+    ref = nx.effective_size(G, nodes=list(G), weight=weight)
+    isolates = {v for v in G if G.degree(v) == 0}
+    assert "alone" in isolates and all(math.isnan(ours[v]) and math.isnan(ref[v]) for v in isolates)
+    assert {v: ours[v] for v in G if v not in isolates} == pytest.approx({v: ref[v] for v in G if v not in isolates})
+
+
 @pytest.mark.parametrize("weighted", [True, False])
 def test_chunked_betweenness_equals_networkx(random_graph, weighted):
     ours = ms.betweenness(random_graph, weighted=weighted, chunks=7).values
@@ -141,7 +151,10 @@ def test_sampled_betweenness_within_stated_error(random_graph):
         eps = est.extra["epsilon"]
         assert eps == pytest.approx(ms.betweenness_error(150, 60))
         assert "within +/-" in est.note
-        assert max(abs(est.values[v] - exact[v]) for v in exact) <= eps
+        error = max(abs(est.values[v] - exact[v]) for v in exact)
+        assert error <= eps
+        # the batch-means standard error is a typical error: the largest error is within a few of it
+        assert 0 < est.extra["max_std_error"] and error <= 3 * est.extra["max_std_error"]
     assert seen[-1] == (60, 60)
     assert ms.samples_for_error(150, ms.betweenness_error(150, 60)) == 60
     assert ms.betweenness_error(150, 150) == 0.0

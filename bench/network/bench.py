@@ -127,6 +127,29 @@ def timed(fn, repeat: int) -> float:
     return best
 
 
+def markdown(results: list[dict], args: argparse.Namespace) -> str:
+    def cell(v: object) -> str:
+        return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    lines = [
+        "# Network measures: last benchmark run",
+        "",
+        f"`bench/network/bench.py --sizes {args.sizes} --budget {args.budget:g} --repeat {args.repeat} "
+        f"--k {args.k} --workers {args.workers}`; python {platform.python_version()}, networkx "
+        f"{nx.__version__}, igraph {ig.__version__ if ig else '-'}; {time.strftime('%Y-%m-%d')}.",
+        "Seconds (best of --repeat); ratio = NetworkX / igraph. Betweenness above --exact-max nodes: the same "
+        "k sampled sources on both sides.",
+        "",
+        "| n | ties | measure | networkx s | igraph s | ratio |",
+        "| ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        name = r["measure"] + (f" (k={r['k']})" if r.get("k") else "")
+        ratio = f"{r['ratio']:.3g}" if r.get("ratio") else "-"
+        lines.append(f"| {r['n']} | {r['ties']} | {name} | {cell(r['networkx'])} | {cell(r['igraph'])} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated node counts")
@@ -138,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="processes for NetworkX betweenness")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--markdown", type=Path, help="also write the results here as a Markdown table")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     names = [m.strip() for m in args.measures.split(",") if m.strip()]
@@ -168,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             + (f", to igraph in {conv:.2f} s" if conv is not None else "")
             + ")"
             + (
-                f"; betweenness from {k} sampled sources, error bound +/-{ms.betweenness_error(n, k):.4f} "
-                f"(95%)"
+                f"; betweenness from {k} sampled sources, error bound +/-{ms.betweenness_error(n, k):.4f} (95%)"
                 if k
                 else "; exact betweenness"
             ),
@@ -198,17 +221,23 @@ def main(argv: list[str] | None = None) -> int:
                 elif estimate is not None and estimate > args.budget:
                     row[side] = f"skipped (est. {estimate:.0f} s)"
                 else:
-                    row[side] = timed(fn, args.repeat)
-                    last[(side, name)] = (n, row[side], k if name == "betweenness" else None)
+                    try:
+                        row[side] = timed(fn, args.repeat)
+                        last[(side, name)] = (n, row[side], k if name == "betweenness" else None)
+                    except (MemoryError, Exception) as e:  # e.g. numpy's _ArrayMemoryError
+                        row[side] = f"failed ({type(e).__name__})"
             a, b = row["networkx"], row["igraph"]
             row["ratio"] = a / b if isinstance(a, float) and isinstance(b, float) and b > 0 else None
             results.append(row)
 
             def cell(v):
-                return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else "skipped")
+                return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else v.split(" ")[0])
 
             ratio = f"{row['ratio']:.3g}x" if row["ratio"] else "-"
             print(f"  {name:<16}{cell(a):>12}{cell(b):>12}{ratio:>10}", flush=True)
+    if args.markdown:
+        args.markdown.write_text(markdown(results, args), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     if args.json:
         args.json.write_text(
             json.dumps(
