@@ -21,7 +21,7 @@
 
   The activity carries the time, the filters and each measure's note (method, sample size, error) as
   rdfs:comment. Writing again replaces the scores of the same layer and measures. queries/network-top.rq ranks
-  them. (These mdkg: terms are the analysis vocabulary; they are not yet declared in ontology/mdkg.ttl.)"""
+  them. The terms are declared in ontology/mdkg.ttl."""
 
 from __future__ import annotations
 

@@ -127,13 +127,17 @@ def test_a_killed_build_leaves_the_last_good_build_intact(project):
         assert _kill(proc) == -signal.SIGKILL
         left = set(_partials(build)) - before
         print(f"killed at {point} + {delay:.2f} s: left {sorted(p.name for p in left)}")
-        if point in WRITING_MILESTONES:
-            assert left, "a build killed while writing left no partial folder (was it killed at all?)"
+        if point in WRITING_MILESTONES and not left:
+            # killed in the instant between renaming its folder and switching build/current: a finished run
+            # that was never published, which is as harmless as a partial one
+            runs = {p for p in (build / "runs").iterdir() if not p.name.startswith(".")}
+            assert runs - {good}, "a build killed while writing left nothing behind (was it killed at all?)"
         # the last good build: the same folder, the same bytes, still parses (same bytes, so checked once)
         assert good.is_dir() and _complete(good), f"{point}: the previous run was damaged"
         assert _digest(nq) == digest, f"{point}: mdkg.nq of the previous run changed"
         assert (build / "current").resolve() == good, f"{point}: build/current was switched"
-    assert _partials(build), "no kill happened while the output was being written"
+    assert _partials(build) or len(list((build / "runs").iterdir())) > 1, \
+        "no kill happened while the output was being written"
     assert _quads(nq) == quads
 
     # 3. the next build succeeds, publishes a new run and removes what the killed builds left
