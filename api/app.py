@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from api.security import SecurityHeaders
 from api.workers import HARD_MAX_TIMEOUT, BackendSpec, WorkerPool
 from graph.store import load_dataset
 
@@ -169,4 +170,5 @@ def create_app(config: ServerConfig) -> FastAPI:
         expose_headers=["MDKG-Result-Truncated", "Warning", "Content-Type"],
         max_age=3600,
     )
+    app.add_middleware(SecurityHeaders)  # outermost: 413/414 and CORS answers get the headers too
     return app

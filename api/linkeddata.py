@@ -219,14 +219,14 @@ async def _rdf_or_page(request: Request, path: str, subject: str, ext: str | Non
 async def dereference(request: Request, rest: str) -> Response:
     from api import pages
 
+    try:
+        E.iri(entity_iri(rest))  # before any query: a path that is no IRI (<, ", spaces...) is a 404, not a 500
+    except E.BadIri:
+        return pages.error_page(request, 404, f"not an IRI of this graph: /id/{rest}")
     stem, ext = split_extension(rest)
     if ext and not await in_thread(request, E.exists, entity_iri(stem)):
         stem, ext = rest, None  # an id that happens to end like an extension
     subject = entity_iri(stem)
-    try:
-        E.iri(subject)
-    except E.BadIri:
-        return pages.error_page(request, 404, f"not an IRI of this graph: /id/{rest}")
     return await _rdf_or_page(request, f"/id/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
 
 

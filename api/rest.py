@@ -274,7 +274,8 @@ async def run(request: Request, fn, *args, **kwargs):
 
 
 def unavailable(e: LD.StoreUnavailable) -> JSONResponse:
-    return problem(503 if e.status in (503, 504) else 500 if e.status >= 500 else 503, str(e))
+    # 502: the remote store cannot be reached (remote mode) — a gateway problem, not an error of this server
+    return problem(e.status if e.status in (502, 503, 504) else 500 if e.status >= 500 else 503, str(e))
 
 
 def instrument_out(i: G.InstrumentInfo) -> InstrumentOut:
@@ -822,8 +823,11 @@ async def network_export(
 # ------------------------------------------------------------------------------------------- health, schema
 @router.get("/health", response_model=Health, summary="Is the server able to answer queries")
 async def health(request: Request):
+    from api.service import remote_problem  # remote mode: is the remote server answering?
+
     status = request.app.state.pool.status()
-    return Health(status="ok" if status["workers"] else "degraded", workers=status["workers"], idle=status["idle"])
+    ok = status["workers"] and not await remote_problem(request.app.state.config)
+    return Health(status="ok" if ok else "degraded", workers=status["workers"], idle=status["idle"])
 
 
 def openapi_schema(app) -> dict:

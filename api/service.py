@@ -16,9 +16,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api import formats as F
 from api.app import STATIC
+from api.security import QUERY_PAGE_POLICY
 from api.sparql import plain
 from api.workers import HARD_MAX_TIMEOUT, Job
-from graph.store import LocalBackend
+from graph.store import REMOTE_ACCEPT, LocalBackend
 from mdkg.settings import SETTINGS
 
 router = APIRouter()
@@ -225,7 +226,28 @@ def _write_dump(store_dir: Path, path: Path, fmt: F.Format) -> None:
 @router.get("/health", include_in_schema=False)
 async def health(request: Request) -> Response:
     status = request.app.state.pool.status()
-    return JSONResponse({"status": "ok" if status["workers"] else "degraded", **status})
+    problem = await remote_problem(request.app.state.config) if status["workers"] else "no query worker is running"
+    body = {"status": "degraded" if problem else "ok", **status}
+    if problem:
+        body["problem"] = problem
+    return JSONResponse(body)
+
+
+async def remote_problem(config) -> str | None:
+    """In remote mode, why the remote server cannot answer (None: it answers). Asked directly, not through a
+    query worker, so that a busy pool does not make the check wait."""
+    if not config.remote:
+        return None
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=3, headers=dict(config.remote_headers)) as client:
+            r = await client.post(config.remote, data={"query": "ASK {}"}, headers={"Accept": REMOTE_ACCEPT})
+    except httpx.HTTPError as e:
+        return f"the remote SPARQL server cannot be reached: {type(e).__name__}"
+    if r.status_code >= 400:
+        return f"the remote SPARQL server answered {r.status_code} to ASK {{}}"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- query page
@@ -260,7 +282,7 @@ def examples() -> list[dict]:
 def query_page(request: Request) -> Response:
     cache = request.app.state.cache
     if "examples" not in cache:
-        cache["examples"] = json.dumps(examples()).replace("</", "<\\/")
+        cache["examples"] = json.dumps(examples()).replace("<", "\\u003c")  # inert in a <script> data block
     root = str(request.scope.get("root_path", "")).rstrip("/")
     dumps = " ".join(f'<a href="{url}">{fmt.label} dump</a>' for fmt, url in dump_links(request))
     html = (STATIC / "query.html").read_text(encoding="utf-8")
@@ -273,4 +295,4 @@ def query_page(request: Request) -> Response:
         ("__EXAMPLES__", cache["examples"]),
     ):
         html = html.replace(key, value)
-    return HTMLResponse(html, headers={"Vary": "Accept"})
+    return HTMLResponse(html, headers={"Vary": "Accept", "Content-Security-Policy": QUERY_PAGE_POLICY})

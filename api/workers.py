@@ -36,7 +36,7 @@ from graph.store import (
     RemoteBackend,
     RemoteError,
     StoreError,
-    check_services,
+    check_query,
     is_triples,
     iter_limited,
     scan_query,
@@ -92,7 +92,7 @@ class Outcome:
 def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
     """Run one query and serialise its answer (in a worker process)."""
     try:
-        check_services(scan_query(job.query), allowlist)
+        check_query(scan_query(job.query), allowlist)
         result = backend.query(job.query, job.dataset, base_iri=job.base_iri)
         if isinstance(result, ox.QueryBoolean):
             fmt = F.BY_KEY.get(job.boolean_format or "")

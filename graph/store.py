@@ -115,6 +115,8 @@ def load_dataset(data_file: Path, directory: Path) -> int:
         raise StoreError(f"{data_file}: cannot be loaded: {e}") from None
     finally:
         del store
+    if count == 0:
+        raise StoreError(f"{data_file}: contains no RDF statements (an empty or truncated file?)")
     return count
 
 
@@ -129,16 +131,30 @@ def open_read_only(directory: Path) -> ox.Store:
 
 # One pass over the query text that skips comments, strings and IRIs: enough to find the keywords the facade
 # must act on before any evaluation (SERVICE, FROM) without paying for a full parse.
-_LOCAL = r"(?:[\w\-\u00b7\u00c0-\uffff:%.\\]*[\w\-\u00b7\u00c0-\uffff:%])?"
+# The lexer must cut the text where SPARQL's does (issue 7): wherever it saw a comment, string or IRI that the
+# SPARQL parser does not, a SERVICE could hide from it. So a comment ends at CR as well as LF, an IRI may hold any
+# character but the few IRIREF excludes (unicode spaces too), a local name takes SPARQL's escapes (`ex:a\\#b`,
+# `ex:a\\'b`: no comment, no string) and percent codes.
+_PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
+_PN = rf"(?:[\w\-\u00b7\u00c0-\uffff:]|{_PLX})"
+_LOCAL = rf"(?:{_PN}(?:(?:{_PN}|\.)*{_PN})?)?"
 _TOKEN_PATTERNS = (
-    ("comment", r"#[^\n]*"),
+    ("comment", r"#[^\r\n]*"),
+    # each string pattern is followed by its unterminated form, which always matches: the text is cut in one
+    # pass (a failed string no longer rescans its line from every later quote, which cost quadratic time)
     ("string", r"'''(?:[^'\\]|\\.|'(?!''))*'''"),
+    ("open", r"'''(?:[^'\\]|\\.|'(?!''))*\\?"),
     ("string", r'"""(?:[^"\\]|\\.|"(?!""))*"""'),
+    ("open", r'"""(?:[^"\\]|\\.|"(?!""))*\\?'),
     ("string", r"'(?:[^'\\\n]|\\.)*'"),
+    ("open", r"'(?:[^'\\\n]|\\.)*\\?"),
     ("string", r'"(?:[^"\\\n]|\\.)*"'),
-    ("iri", r'<[^<>"{}|^`\\\s]*>'),
+    ("open", r'"(?:[^"\\\n]|\\.)*\\?'),
+    ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
     ("var", r"[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+"),
-    ("pname", r"(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?)?:" + _LOCAL),
+    # a prefix starts where a run of name characters starts (the look-behind): tried inside a run, its scan for
+    # the ':' would make a long run such as `a.a.a...` cost quadratic time in the request handler (issue 7)
+    ("pname", r"(?:(?<![\w.\-\u00b7\u00c0-\uffff])[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?)?:" + _LOCAL),
     ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("other", r"\S"),
 )
@@ -157,6 +173,8 @@ class QueryText:
     operation: str = (
         ""  # the first keyword after the prologue: SELECT, ASK, ..., or an update's INSERT, DROP...
     )
+    unterminated: bool = False  # a string that does not end: a syntax error, and what follows it is unknown
+    depth: int = 0  # deepest nesting of { ( [
 
     @property
     def is_update(self) -> bool:
@@ -173,6 +191,14 @@ def scan_query(query: str) -> QueryText:
     prefixes: dict[str, str] = {}
     tokens = [(_KIND[m.lastgroup], m.group()) for m in _TOKEN.finditer(query)]
     tokens = [t for t in tokens if t[0] != "comment"]
+    info.unterminated = any(kind == "open" for kind, _ in tokens)
+    level = 0
+    for kind, text in tokens:
+        if kind == "other" and text in "{([":
+            level += 1
+            info.depth = max(info.depth, level)
+        elif kind == "other" and text in "})]":
+            level -= 1
     for i, (kind, text) in enumerate(tokens):
         if kind == "word" and not info.operation and text.upper() not in ("PREFIX", "BASE"):
             info.operation = text.upper()
@@ -195,6 +221,24 @@ def scan_query(query: str) -> QueryText:
                     target = prefixes[p] + local
             info.services.append(target)
     return info
+
+
+# Oxigraph's parser recurses once per level of nesting: a few hundred nested collections or function calls
+# overflow a worker's stack and kill it (SIGSEGV). No real query comes near this (issue 7).
+MAX_NESTING = 100
+
+
+def check_query(info: QueryText, allowlist: Sequence[str]) -> None:
+    """What every query must pass before it is evaluated: strings that end (an unterminated one is a syntax
+    error, and the scan cannot tell where a SERVICE after it might be), a bounded nesting, and SERVICE only to
+    allowlisted endpoints."""
+    if info.unterminated:
+        raise QuerySyntaxError("unterminated string literal")
+    if info.depth > MAX_NESTING:
+        raise InvalidRequest(
+            f"the query nests {info.depth} levels of brackets; this endpoint accepts at most {MAX_NESTING}"
+        )
+    check_services(info, allowlist)
 
 
 def check_services(info: QueryText, allowlist: Sequence[str]) -> None:

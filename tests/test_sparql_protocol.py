@@ -362,12 +362,17 @@ def test_dumps(server, dataset):
     assert httpx.get(f"{server}/dumps/other.nq").status_code == 404
 
 
+def page_examples(html: str) -> list[dict]:
+    """The example queries of the query page: a JSON data block (the page's CSP allows no inline script)."""
+    return json.loads(html.split('<script type="application/json" id="mdkg-examples">', 1)[1].split("</script>", 1)[0])
+
+
 def test_query_page(server):
     browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
     for r in (httpx.get(f"{server}/sparql", headers=browser), httpx.get(f"{server}/query")):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
         assert "/static/yasgui.min.js" in r.text
-        examples = json.loads(r.text.split("const EXAMPLES = ", 1)[1].split(";\n", 1)[0])
+        examples = page_examples(r.text)
         names = {e["name"] for e in examples}
         assert {"Gaps", "Partnerships", "Centrality"} <= names
         assert any("mdkg:partnerOf" in e["query"] for e in examples)
@@ -378,7 +383,7 @@ def test_query_page(server):
 
 def test_example_queries_run(server):
     page = httpx.get(f"{server}/query").text
-    examples = json.loads(page.split("const EXAMPLES = ", 1)[1].split(";\n", 1)[0])
+    examples = page_examples(page)
     for e in examples:
         r = httpx.post(f"{server}/sparql", data={"query": e["query"]}, timeout=30)
         assert r.status_code == 200, (e["name"], r.text)

@@ -34,7 +34,10 @@
     mapEl.setAttribute("aria-busy", "true");
     const [features, res] = await Promise.all([loadWorld(),
       fetch(`/api/instruments/${encodeURIComponent(instrument)}/status?as_of=${asOf}`)]);
-    if (!res.ok) { mapEl.innerHTML = `<p class="error">${(await res.json()).detail}</p>`; return; }
+    if (!res.ok) {  // the detail may quote a parameter: text, never markup
+      const p = document.createElement("p"); p.className = "error"; p.textContent = (await res.json()).detail;
+      mapEl.replaceChildren(p); return;
+    }
     const data = await res.json();
     const byNum = new Map();
     for (const s of data.states) if (s.numeric) byNum.set(String(s.numeric).padStart(3, "0"), s);
