@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import enum
 import io
@@ -552,20 +553,7 @@ async def gaps_route(
                 parties=r.parties,
                 states=r.states,
                 gaps=[status_out(s, codes) for s in r.rows],
-                regions=[
-                    RegionGapOut(
-                        region_code=g.region_code,
-                        region=g.region,
-                        states=g.states,
-                        parties=g.parties,
-                        signatories=g.signatories,
-                        no_action=g.no_action,
-                        denounced=g.denounced,
-                        non_parties=g.non_parties,
-                        non_party_codes=list(g.non_party_codes),
-                    )
-                    for g in r.regions
-                ],
+                regions=[RegionGapOut(**dataclasses.asdict(g)) for g in r.regions],
             )
             for info, r in reports
         ],

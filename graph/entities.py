@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from graph.network import STAKEHOLDER_KINDS  # most specific first: a node's `kind` is the first it has
 from mdkg.settings import SETTINGS, Settings
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -39,17 +40,6 @@ LABEL_PATTERN = (
     "OPTIONAL {{ {v} dcterms:title ?_tl{n} }} BIND(COALESCE(?_pl{n}, ?_rl{n}, ?_tl{n}) AS {out})"
 )
 
-# Stakeholder kinds, most specific first (as graph.network): a node's `kind` is the first it has.
-STAKEHOLDER_KINDS = (
-    "State",
-    "DiasporaOrganisation",
-    "InternationalOrganisation",
-    "RegionalOrganisation",
-    "CivilSocietyOrganisation",
-    "PrivateSectorActor",
-    "AcademicInstitution",
-    "GovernmentAgency",
-)
 OTHER_KINDS = (
     "Person",
     "Convention",

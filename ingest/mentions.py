@@ -77,11 +77,14 @@ def detect(docs: list[Document], registry: Registry) -> tuple[list[Mention], dic
 
 
 # A run of capitalised words, allowing short connectors inside ("Ministry of Foreign Affairs").
+# Lower-case words that may join the capitalised words of one name ("Ministry of Foreign Affairs").
+_CONNECTORS = frozenset({"of", "for", "and", "on", "the", "de", "des", "du", "la", "le", "del", "y", "in"})
+_CONNECTOR = "|".join(sorted(_CONNECTORS))
 _CAPITALISED = re.compile(
-    r"(?<![\w-])(?:[A-Z][\w'’&.-]*[\w])(?:\s+(?:(?:of|for|and|on|the|de|des|du|la|le|del|y|in)\s+)*"
+    rf"(?<![\w-])(?:[A-Z][\w'’&.-]*[\w])(?:\s+(?:(?:{_CONNECTOR})\s+)*"
     r"[A-Z][\w'’&.-]*[\w])*"
 )
-_CONNECTOR_END = re.compile(r"\s+(?:of|for|and|on|the|de|des|du|la|le|del|y|in)$")
+_CONNECTOR_END = re.compile(rf"\s+(?:{_CONNECTOR})$")
 
 
 def unresolved_candidates(docs: list[Document], mentions: list[Mention], ignore: set[str]) -> list[Candidate]:
@@ -112,9 +115,6 @@ def unresolved_candidates(docs: list[Document], mentions: list[Mention], ignore:
 
 
 _ARTICLE = re.compile(r"^(?:The|A|An)\s+(?=[A-Z])")
-_CONNECTORS = {"of", "for", "and", "on", "the", "de", "des", "du", "la", "le", "del", "y", "in"}
-
-
 def _unexplained(surface: str, start: int, spans: list[tuple[int, int]]) -> bool:
     """True if some word of the phrase is neither inside a mention nor a connector."""
     for w in re.finditer(r"\S+", surface):
