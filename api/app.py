@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from api.security import SecurityHeaders
-from api.workers import HARD_MAX_TIMEOUT, BackendSpec, WorkerPool
+from api.workers import HARD_MAX_TIMEOUT, BackendSpec, WorkerPool, default_memory_limit_mb
 from graph.store import load_dataset
 
 log = logging.getLogger("mdkg.api")
@@ -39,7 +39,10 @@ class ServerConfig:
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
     max_request_bytes: int = 1_000_000  # body of a POST, query string of a GET
     service_allowlist: tuple[str, ...] = ()  # SERVICE endpoints a query may call (none by default)
-    worker_memory_mb: int = 0  # address-space limit of each query worker (0: none)
+    worker_memory_mb: int | None = None  # memory of a query worker past which it is killed (None: sized for RAM)
+    spare_workers: int | None = None  # started ahead, so that a killed worker costs no one a respawn wait
+    unsafe_worker_network: bool = False  # let query workers reach the network (not for a public endpoint)
+    owned_dir: Path | None = None  # a temporary folder (the loaded store) the server deletes when it stops
     cors_origins: tuple[str, ...] = ("*",)
     remote_headers: tuple[tuple[str, str], ...] = ()
     title: str = "mdkg SPARQL endpoint"
@@ -85,6 +88,26 @@ class RequestSizeLimit:
         await self.app(scope, limited_receive, send)
 
 
+class HeadAsGet:
+    """HEAD is GET without the body (RFC 9110 9.3.2), on every route: the app answers GET, the body is dropped."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headless_send(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, headless_send)
+
+
 async def _plain(send, status: int, message: str) -> None:
     body = (message + "\n").encode()
     await send(
@@ -115,15 +138,26 @@ def create_app(config: ServerConfig) -> FastAPI:
             store_dir = owned / "store"
             count = await asyncio.to_thread(load_dataset, config.data, store_dir)
             log.info("loaded %d quads from %s", count, config.data)
+        size = max(2, config.workers)
+        spares = max(1, size // 2) if config.spare_workers is None else config.spare_workers
+        memory = config.worker_memory_mb
         spec = BackendSpec(
             store_dir=None if config.remote else store_dir,
             remote=config.remote,
             remote_headers=config.remote_headers,
             service_allowlist=config.service_allowlist,
-            memory_limit_mb=config.worker_memory_mb,
+            isolate_network=not config.unsafe_worker_network,
+            memory_limit_mb=default_memory_limit_mb(size + spares) if memory is None else memory,
         )
-        pool = WorkerPool(spec, size=config.workers, remote_timeout=config.deadline + 5)
-        await pool.start()
+        pool = WorkerPool(spec, size=size, spares=spares, remote_timeout=config.deadline + 5)
+        try:
+            await pool.start()
+        except BaseException:
+            await pool.close()
+            for d in (owned, config.owned_dir):
+                if d:
+                    shutil.rmtree(d, ignore_errors=True)
+            raise
         app.state.pool = pool
         app.state.store_dir = store_dir
         app.state.work_dir = Path(tempfile.mkdtemp(prefix="mdkg-dumps-"))
@@ -132,8 +166,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         finally:
             await pool.close()
             shutil.rmtree(app.state.work_dir, ignore_errors=True)
-            if owned:
-                shutil.rmtree(owned, ignore_errors=True)
+            # here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once the app has stopped
+            for d in (owned, config.owned_dir):
+                if d:
+                    shutil.rmtree(d, ignore_errors=True)
 
     app = FastAPI(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
@@ -165,10 +201,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         CORSMiddleware,
         allow_origins=list(config.cors_origins),
         allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=["MDKG-Result-Truncated", "Warning", "Content-Type"],
         max_age=3600,
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: 413/414 and CORS answers get the headers too
     return app

@@ -8,7 +8,6 @@ for look-ups, graph.gaps for treaty status, graph.network / graph.measures for t
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import datetime as dt
@@ -30,6 +29,7 @@ from pydantic import BaseModel, Field
 from api import linkeddata as LD
 from api.problems import MEDIA_TYPE as PROBLEM_TYPE
 from api.problems import PROBLEM_RESPONSES, ProblemRoute, problem
+from api.workers import Call
 from graph import entities as E
 from graph import gaps as G
 from graph import measures as M
@@ -688,7 +688,12 @@ async def network_view(request: Request, layer: str, kinds, relations, measure: 
     if key not in cache:
         if len(cache) > 32:
             cache.clear()
-        cache[key] = await asyncio.to_thread(compute_network, data, layer, kinds, relations, measure)
+        # in a query worker, in the slow lane, under the query deadline: never in this process (issue 11)
+        call = Call("api.rest:compute_network", (data, layer, kinds, relations, measure))
+        outcome = await request.app.state.pool.run(call, request.app.state.config.deadline, internal=True, heavy=True)
+        if outcome.status != 200:
+            raise LD.StoreUnavailable(outcome.status, outcome.body.decode("utf-8", "replace").strip())
+        cache[key] = outcome.value
     return cache[key]
 
 

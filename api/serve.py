@@ -80,10 +80,29 @@ from mdkg.settings import SETTINGS
 )
 @click.option(
     "--worker-memory-mb",
-    default=0,
-    show_default=True,
+    default=None,
     type=click.IntRange(0),
-    help="Address-space limit of each query worker in MiB (0: none); a query past it fails with 500.",
+    help="Memory of a query worker in MiB past which its query is stopped (503); default: a quarter of the "
+    "machine's memory shared by the workers (512 MiB to 4 GiB each); 0: no limit.",
+)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(16),
+    help="Open connections at most (lowered to fit the open-file limit); past it new ones get 503 and are closed.",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 300),
+    help="Seconds a client has to send its request line and headers (then 30 s for a body).",
+)
+@click.option(
+    "--unsafe-worker-network",
+    is_flag=True,
+    help="Let query workers open network connections (they have none by default: SERVICE cannot reach out).",
 )
 @click.option(
     "--log-level",
@@ -104,12 +123,16 @@ def command(
     cors_origins,
     remote_headers,
     worker_memory_mb,
+    max_connections,
+    header_timeout,
+    unsafe_worker_network,
     log_level,
 ) -> None:
     """Serve the graph through the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (query page: /query)."""
     import uvicorn
 
     from api.app import ServerConfig, create_app
+    from api.http_server import HttpLimits, connection_cap, protocol_class, quiet_floods, raise_open_files_limit
     from graph.store import StoreError, load_dataset
 
     if remote and data:
@@ -146,12 +169,32 @@ def command(
         cors_origins=tuple(cors_origins),
         remote_headers=tuple(headers),
         worker_memory_mb=worker_memory_mb,
+        unsafe_worker_network=unsafe_worker_network,
+        owned_dir=tmp,
+    )
+    limits = HttpLimits(
+        max_connections=connection_cap(max_connections, raise_open_files_limit(), workers),
+        header_timeout=header_timeout,
+        max_head_bytes=max_request_bytes + 65536,
     )
     click.echo(
         f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True
     )
+    quiet_floods()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=host,
+            port=port,
+            log_level=log_level,
+            http=protocol_class(limits),
+            timeout_keep_alive=limits.keep_alive,
+            h11_max_incomplete_event_size=limits.max_head_bytes,
+            timeout_graceful_shutdown=10,
+        )
+    )
     try:
-        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
-    finally:
+        server.run()
+    finally:  # the app removes `tmp` when it stops; this covers a failure before it started
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

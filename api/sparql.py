@@ -6,21 +6,16 @@ deadline. Without a query: the query page for browsers, else the service descrip
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
 from api import formats as F
-from api.workers import Job, Outcome, wait_seconds
-from graph.store import Dataset, scan_query
+from api.workers import READ_ONLY, Job, Outcome, wait_seconds
+from graph.store import Dataset
 
 router = APIRouter()
 
-READ_ONLY = (
-    "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
-    "with `mdkg build`)"
-)
 POST_TYPES = "application/x-www-form-urlencoded or application/sparql-query"
 # `format=` overrides Accept (for browsers); `output=` and `results=` are what other servers and clients use.
 FORMAT_PARAMS = ("format", "output", "results")
@@ -130,16 +125,8 @@ async def sparql(request: Request) -> Response:
         return await service.describe_service(request, accept, overrides)
     if not query.strip():
         return plain(400, "empty query")
-    if (await asyncio.to_thread(scan_query, query)).is_update:  # a 1 MB query: not on the event loop
-        return plain(403, READ_ONLY)
+    # the worker reads the query (updates, SERVICE, size) and answers 406 with the formats of its own form
     formats = {kind: F.negotiate(accept, [kind], overrides) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH)}
-    if not any(formats.values()):
-        wanted = f"format={overrides[0]!r}" if F.known_override(overrides) else f"Accept: {accept}"
-        return plain(
-            406,
-            f"cannot answer in the requested format ({wanted}); available: "
-            f"{F.acceptable_list([F.RESULTS, F.BOOLEAN, F.GRAPH])}",
-        )
     config = request.app.state.config
     job = Job(
         query=query,
@@ -152,7 +139,8 @@ async def sparql(request: Request) -> Response:
         max_rows=config.max_rows,
         base_iri=str(request.base_url).rstrip("/") + "/sparql",
     )  # relative IRIs resolve against the endpoint
-    outcome = await request.app.state.pool.run(job, wait_seconds(timeout, config.deadline))
+    client = request.client.host if request.client else None
+    outcome = await request.app.state.pool.run(job, wait_seconds(timeout, config.deadline), client=client)
     return respond(outcome)
 
 

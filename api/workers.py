@@ -1,79 +1,134 @@
-"""Query isolation: every query runs in a worker process, under a deadline.
+"""Query isolation and fair scheduling: every query runs in a sandboxed worker process, under a deadline.
 
-A `WorkerPool` keeps N worker processes, each with its own read-only view of the store (or its own client of
-the remote server). A query is handed to an idle worker; if it has not answered when the deadline passes, the
-worker is killed (SIGKILL: Oxigraph cannot be interrupted from inside) and replaced in the background, and the
-client gets 503. Other queries keep being served by the other workers meanwhile. The worker also serialises
-the answer, so the deadline and the row cap cover the whole of the work.
+Each worker process holds its own read-only view of the store (or its own client of a remote server), has no
+network (`api.sandbox`), runs queries on a big stack after the complexity limits of `graph.query_check`, and
+serialises the answer itself, so the deadline and the row cap cover the whole of the work. A worker that dies (a
+crash, out of memory) or is killed at the deadline is replaced from pre-started spares: nobody waits for a respawn.
 
-This module and what it imports (pyoxigraph, api.formats, graph.store) are all a worker loads.
+Scheduling (`WorkerPool`), so that heavy queries cannot starve cheap ones:
+- two lanes of slots: the **fast lane** takes every query not known to be heavy; a query still running there after
+  `short_seconds` is heavy, and moves to the **slow lane** (fewer slots, lower CPU priority) if a slot is free and
+  its client has none already, else it is stopped at once (503 with Retry-After). The fast lane thus never holds
+  a query for long;
+- a query known to be heavy (the same text went long in the last minutes, or its client's queries did) starts in
+  the slow lane, whose queue is short: past it, 503 at once;
+- server-side computations (network views) are `Call`s run by the same workers, in the slow lane, under the same
+  deadline;
+- the parent watches the memory of every busy worker; past the limit the worker is killed and the answer is 503
+  "query used too much memory".
+
+This module and what it imports (pyoxigraph, api.formats, api.sandbox, graph.store, graph.query_check) are all a
+worker loads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import importlib
 import logging
 import multiprocessing as mp
 import os
+import re
 import signal
 import sys
-import threading
 import traceback
+from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from api import formats as F
-from graph.store import (
-    Dataset,
+from api import sandbox
+from graph.query_check import (
     InvalidRequest,
-    LocalBackend,
+    Limits,
     QueryRefused,
     QuerySyntaxError,
+    check_services,
+    check_shape,
+    shape,
+)
+from graph.store import (
+    Dataset,
+    LocalBackend,
     RemoteBackend,
     RemoteError,
     StoreError,
-    check_query,
     is_triples,
     iter_limited,
-    scan_query,
 )
 
 log = logging.getLogger("mdkg.workers")
 
 HARD_MAX_TIMEOUT = 300.0  # no configuration can give a query more than this
+STRIKES, STRIKE_WINDOW = 10, 60.0  # long queries of one client killed within the window before all its work goes slow
+READ_ONLY = (
+    "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
+    "with `mdkg build`)"
+)
+FORMS = {"SELECT": F.RESULTS, "ASK": F.BOOLEAN, "CONSTRUCT": F.GRAPH, "DESCRIBE": F.GRAPH}
+NO_NETWORK = (
+    "SERVICE is not available: federated queries are off on this endpoint (its query workers have no network)"
+)
 
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """What a worker opens: a local store directory, or a remote SPARQL endpoint."""
+    """What a worker opens: a local store directory, or a remote SPARQL endpoint; and its sandbox."""
 
     store_dir: Path | None = None
     remote: str | None = None
     remote_headers: tuple[tuple[str, str], ...] = ()
     service_allowlist: tuple[str, ...] = ()
-    memory_limit_mb: int = 0  # address-space limit of a worker (0: none); past it the worker dies, 500
+    # no network for local stores without an allowlist (a remote backend or SERVICE endpoints need it)
+    isolate_network: bool = True
+    memory_limit_mb: int = 0  # watched by the pool; the address-space backstop is set well above it
+    limits: Limits = Limits()
 
     def open(self, timeout: float):
         if self.remote:
             return RemoteBackend(self.remote, timeout=timeout, headers=dict(self.remote_headers))
         return LocalBackend(self.store_dir)
 
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolate_network and not self.remote and not self.service_allowlist
+
+    @property
+    def address_space_mb(self) -> int:
+        # the 256 MiB query stack and the store's memory maps count against RLIMIT_AS, resident memory does not
+        return 2 * self.memory_limit_mb + 2048 if self.memory_limit_mb else 0
+
 
 @dataclass(frozen=True)
 class Job:
     query: str
     dataset: Dataset = Dataset()
-    results_format: str | None = (
-        "json"  # format keys (api.formats); None: that kind of answer is not acceptable
-    )
+    results_format: str | None = "json"  # format keys (api.formats); None: that kind of answer is not acceptable
     boolean_format: str | None = "json"
     graph_format: str | None = "turtle"
     max_rows: int = 100_000
     base_iri: str | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha1(" ".join(self.query.split()).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Call:
+    """A server-side computation (e.g. a network view) run by a worker: `module:function` applied to `args`.
+    Only the server makes these; its result travels back pickled in `Outcome.value`."""
+
+    target: str
+    args: tuple = ()
+
+    def fingerprint(self) -> str:
+        return hashlib.sha1(f"{self.target}{self.args!r}".encode()).hexdigest()
 
 
 @dataclass
@@ -83,17 +138,28 @@ class Outcome:
     media_type: str = "text/plain; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     kind: str = ""  # results, boolean, graph
+    value: Any = None  # the result of a Call
 
     @classmethod
     def error(cls, status: int, message: str) -> Outcome:
         return cls(status, (message.rstrip() + "\n").encode("utf-8"))
 
 
-def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
-    """Run one query and serialise its answer (in a worker process)."""
+def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outcome:
+    """Run one query (or call) and serialise its answer (in a worker process)."""
     try:
-        check_query(scan_query(job.query), allowlist)
-        result = backend.query(job.query, job.dataset, base_iri=job.base_iri)
+        if isinstance(job, Call):
+            module, _, name = job.target.partition(":")
+            return Outcome(200, b"", value=getattr(importlib.import_module(module), name)(*job.args))
+        info = shape(job.query)
+        check_shape(info, spec.limits)
+        if info.is_update:
+            raise QueryRefused(READ_ONLY)
+        check_services(job.query, info, spec.service_allowlist)
+        form = FORMS.get(info.operation)
+        if form and F.BY_KEY.get(getattr(job, f"{form}_format") or "") is None:
+            return _not_acceptable(f"a{'n' if info.operation == 'ASK' else ''} {info.operation} query", form)
+        result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
         if isinstance(result, ox.QueryBoolean):
             fmt = F.BY_KEY.get(job.boolean_format or "")
             if fmt is None:
@@ -111,13 +177,18 @@ def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
                 return _not_acceptable("a SELECT query", F.RESULTS)
             variables = [v.value for v in result.variables]
             rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
+            if info.select_star:  # SELECT *: the variables in the order the query names them
+                order = {v: i for i, v in enumerate(info.variables)}
+                perm = sorted(range(len(variables)), key=lambda i: order.get(variables[i], len(order)))
+                variables = [variables[i] for i in perm]
+                rows = [tuple(row[i] for i in perm) for row in rows]
             out = Outcome(200, F.write_solutions(variables, rows, fmt), fmt.content_type, kind=F.RESULTS)
         if truncated:
             out.headers["MDKG-Result-Truncated"] = f"true; limit={job.max_rows}"
             out.headers["Warning"] = f'199 mdkg "result truncated to the first {job.max_rows} rows"'
         return out
     except QuerySyntaxError as e:
-        return Outcome.error(400, f"SPARQL syntax error: {e}")
+        return Outcome.error(400, f"SPARQL syntax error: {short_syntax_error(str(e), job.query)}")
     except QueryRefused as e:
         return Outcome.error(403, str(e))
     except InvalidRequest as e:
@@ -126,11 +197,34 @@ def execute(backend, job: Job, allowlist: tuple[str, ...] = ()) -> Outcome:
         return Outcome.error(e.status, str(e))
     except StoreError as e:
         return Outcome.error(503, str(e))
-    except OSError as e:  # evaluation errors (e.g. an allowlisted SERVICE failing)
-        return Outcome.error(502 if allowlist else 500, f"the query failed: {e}")
+    except MemoryError:
+        return Outcome.error(503, "query used too much memory; narrow it down (LIMIT, more specific patterns)")
+    except OSError as e:  # evaluation errors: a SERVICE that cannot connect (sandboxed), an allowlisted one failing
+        if spec.sandboxed:
+            return Outcome.error(403, NO_NETWORK)
+        return Outcome.error(502 if spec.service_allowlist else 500, f"the query failed: {e}")
     except Exception as e:  # noqa: BLE001 - never let a trace reach the client
         traceback.print_exc(file=sys.stderr)
         return Outcome.error(500, f"the query failed: {type(e).__name__}")
+
+
+def short_syntax_error(message: str, query: str = "") -> str:
+    """Oxigraph's parser lists every token it expected; a person needs the position and the first few."""
+    first = message.strip().splitlines()[0] if message.strip() else "invalid query"
+    where = re.match(r"error at (\d+):(\d+)", first)
+    if "Prefix not found" in first and where:
+        line, column = int(where.group(1)), int(where.group(2))
+        text = query.splitlines()[line - 1][: column - 1] if line <= len(query.splitlines()) else ""
+        prefix = re.search(r"([A-Za-z][\w.\-]*)?:[^\s:]*$", text)
+        name = (prefix.group(1) or "") if prefix else "?"
+        return (f"error at {line}:{column}: the prefix {name}: is not declared; "
+                f"add PREFIX {name}: <...> before the query")
+    head, sep, expected = first.partition("expected one of ")
+    if sep:
+        options = [o.strip() for o in expected.split(", ")]
+        if len(options) > 6:
+            first = f"{head}expected one of {', '.join(options[:6])}, ... ({len(options)} possibilities)"
+    return first[:500]
 
 
 def _not_acceptable(what: str, kind: str) -> Outcome:
@@ -144,16 +238,17 @@ def _not_acceptable(what: str, kind: str) -> Outcome:
 def _worker_main(conn, spec: BackendSpec, timeout: float) -> None:  # pragma: no cover - runs in a child
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        isolation = sandbox.isolate_network() if spec.sandboxed else "none"
         backend = spec.open(timeout)
-        if spec.memory_limit_mb:
-            import resource
-
-            limit = spec.memory_limit_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        sandbox.limit_address_space(spec.address_space_mb)
     except Exception as e:  # noqa: BLE001
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
-    conn.send(("ready", os.getpid()))
+    conn.send(("ready", isolation))
+    sandbox.run_on_big_stack(_serve, conn, backend, spec)
+
+
+def _serve(conn, backend, spec: BackendSpec) -> None:  # pragma: no cover - runs in a child
     while True:
         try:
             job = conn.recv()
@@ -161,11 +256,18 @@ def _worker_main(conn, spec: BackendSpec, timeout: float) -> None:  # pragma: no
             return
         if job is None:
             return
-        conn.send(execute(backend, job, spec.service_allowlist))
+        conn.send(execute(backend, job, spec))
 
 
 class WorkerDied(Exception):
     pass
+
+
+class MemoryExceeded(Exception):
+    pass
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class Worker:
@@ -178,6 +280,7 @@ class Worker:
         self.process.start()
         child.close()
         self.pid = self.process.pid
+        self.isolation = ""
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
@@ -190,14 +293,22 @@ class Worker:
             raise WorkerDied("a query worker exited while starting") from None
         if status != "ready":
             self.kill()
-            raise WorkerDied(f"a query worker could not open the store: {detail}")
+            raise WorkerDied(f"a query worker could not start: {detail}")
+        self.isolation = detail
 
-    def roundtrip(self, job: Job) -> Outcome:
+    def roundtrip(self, job: Job | Call) -> Outcome:
         try:
             self.conn.send(job)
             return self.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             raise WorkerDied("the query worker stopped") from None
+
+    def rss_bytes(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as f:
+                return int(f.read().split()[1]) * PAGE_SIZE
+        except (OSError, ValueError, IndexError):
+            return 0
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -217,45 +328,88 @@ class Worker:
             self.conn.close()
 
 
-class WorkerPool:
-    """N worker processes; `run()` gives a job to an idle one, with a deadline.
+@dataclass
+class Lane:
+    """Slots for queries running at once, and a bounded queue of those waiting for one."""
 
-    Admission control, so that a flood of runaway queries cannot starve cheap ones:
-    - a query still running after `short_seconds` becomes *long*: at most `max_long` long queries run at once
-      (by default half the workers), each at a lower CPU priority; a query that would exceed that is stopped
-      at once and answered 503 with Retry-After, leaving the other workers to short queries;
-    - at most `max_waiting` requests wait for a worker; past that the answer is 429 with Retry-After."""
+    name: str
+    slots: int
+    max_waiting: int
+    running: int = 0
+    waiting: int = 0
+    _free: asyncio.Semaphore | None = None
+
+    def __post_init__(self):
+        self._free = asyncio.Semaphore(self.slots)
+
+    def has_room(self) -> bool:
+        return not self._free.locked()
+
+    async def acquire(self, timeout: float) -> bool:
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        return True
+
+    async def take(self) -> None:
+        """A free slot, at once (the caller has checked `has_room()` and does not yield in between)."""
+        await self._free.acquire()
+        self.running += 1
+
+    def release(self) -> None:
+        self.running -= 1
+        self._free.release()
+
+
+class WorkerPool:
+    """Worker processes in two lanes (see the module docstring); `run()` gives a job to one, with a deadline."""
 
     def __init__(
         self,
         spec: BackendSpec,
-        size: int = 2,
+        size: int = 4,
+        spares: int | None = None,
         start_timeout: float = 120.0,
         remote_timeout: float = HARD_MAX_TIMEOUT,
-        short_seconds: float = 0.5,
+        short_seconds: float = 0.25,
         max_long: int | None = None,
         max_waiting: int | None = None,
+        long_per_client: int = 1,
+        memory_limit_mb: int | None = None,
     ):
         self.spec = spec
-        self.size = max(1, size)
+        self.size = max(2, size)
+        self.spares = max(1, self.size // 2) if spares is None else spares
         self.short_seconds = short_seconds
-        self.max_long = max(1, self.size // 2) if max_long is None else max_long
-        self.max_waiting = 8 * self.size if max_waiting is None else max_waiting
-        self.long_running = 0
-        self.waiting = 0
-        self.refused = 0
+        slow = max(1, self.size // 2) if max_long is None else max(1, min(max_long, self.size - 1))
+        self.fast = Lane("fast", self.size - slow, 8 * self.size if max_waiting is None else max_waiting)
+        self.slow = Lane("slow", slow, 2 * slow)
+        self.long_per_client = long_per_client
+        self.fast_per_client = max(1, self.fast.slots // 2)
+        self._turns: dict[str, asyncio.Semaphore] = {}
+        self.memory_limit = (spec.memory_limit_mb if memory_limit_mb is None else memory_limit_mb) * 1024 * 1024
         self.start_timeout = start_timeout
         self.remote_timeout = remote_timeout
         self._ctx = mp.get_context("spawn")
-        self._executor = ThreadPoolExecutor(max_workers=2 * self.size + 2, thread_name_prefix="mdkg-pool")
+        self._executor = ThreadPoolExecutor(
+            max_workers=2 * (self.size + self.spares) + 2, thread_name_prefix="mdkg-pool"
+        )
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._workers: set[Worker] = set()
-        self._lock = threading.Lock()
         self._tasks: set[asyncio.Task] = set()
-        self.killed = 0
-        self.served = 0
+        self._heavy: OrderedDict[str, float] = OrderedDict()  # fingerprints of queries that went long: until
+        self._strikes: defaultdict[str, deque] = defaultdict(deque)  # client: times its queries went long
+        self._client_long: defaultdict[str, int] = defaultdict(int)
+        self.isolation = ""
+        self.killed = self.respawned = self.served = self.refused = self.moved = self.memory_kills = 0
         self.closed = False
 
+    # ------------------------------------------------------------------ processes
     def _spawn(self) -> Worker:
         w = Worker(self._ctx, self.spec, self.remote_timeout)
         w.wait_ready(self.start_timeout)
@@ -264,24 +418,29 @@ class WorkerPool:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         workers = await asyncio.gather(
-            *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size))
+            *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size + self.spares))
         )
         for w in workers:
             self._workers.add(w)
             self._idle.put_nowait(w)
+        self.isolation = workers[0].isolation
 
     async def _replace(self) -> None:
+        """Start a replacement, trying until it works: the pool never shrinks for good."""
         loop = asyncio.get_running_loop()
-        for attempt in range(3):
+        delay = 0.5
+        while not self.closed:
             try:
                 w = await loop.run_in_executor(self._executor, self._spawn)
             except WorkerDied as e:
-                log.error("%s (attempt %d)", e, attempt + 1)
-                await asyncio.sleep(1)
+                log.error("%s; retrying in %.1f s", e, delay)
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
                 continue
             if self.closed:
                 w.stop()
                 return
+            self.respawned += 1
             self._workers.add(w)
             self._idle.put_nowait(w)
             return
@@ -298,76 +457,204 @@ class WorkerPool:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def run(self, job: Job, deadline: float, internal: bool = False) -> Outcome:
+    # ------------------------------------------------------------------ what is heavy
+    def _known_heavy(self, key: str, client: str | None, now: float) -> bool:
+        until = self._heavy.get(key)
+        if until is not None and until > now:
+            return True
+        if client:
+            strikes = self._strikes.get(client)
+            while strikes and strikes[0] < now - STRIKE_WINDOW:
+                strikes.popleft()
+            if strikes is not None and len(strikes) >= STRIKES:
+                return True
+        return False
+
+    def _own_turn(self, client: str) -> asyncio.Semaphore:
+        """The semaphore that caps one client's queries running in the fast lane at once."""
+        turn = self._turns.get(client)
+        if turn is None:
+            if len(self._turns) > 10_000:
+                self._turns = {c: t for c, t in self._turns.items() if t.locked()}
+            turn = self._turns[client] = asyncio.Semaphore(self.fast_per_client)
+        return turn
+
+    def _went_long(self, key: str, now: float) -> None:
+        self._heavy[key] = now + 600
+        self._heavy.move_to_end(key)
+        while len(self._heavy) > 2000:
+            self._heavy.popitem(last=False)
+
+    def _strike(self, client: str | None, now: float) -> None:
+        """A client's query had to be killed for running long: many of them (new texts each time, so that none
+        is known to be heavy) cost a respawn each; past STRIKES in STRIKE_WINDOW all its queries go slow."""
+        if client:
+            if len(self._strikes) > 10_000:
+                self._strikes.clear()
+            self._strikes[client].append(now)
+
+    # ------------------------------------------------------------------ running
+    async def run(
+        self,
+        job: Job | Call,
+        deadline: float,
+        internal: bool = False,
+        heavy: bool = False,
+        client: str | None = None,
+    ) -> Outcome:
         """The outcome of `job`, or 503 if it did not finish within `deadline` seconds (waiting included).
-        `internal` queries (the server's own pages and REST calls, of known cost) are not stopped for being long;
-        they still count as long, so they keep a client's runaway queries out of the workers."""
+        `internal` work (the server's own pages and REST calls) is never stopped for being long, only at the
+        deadline; `heavy` work starts in the slow lane; `client` (an address) is what per-client limits count."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        if self.waiting >= self.max_waiting:
+        key = job.fingerprint()
+        heavy = heavy or self._known_heavy(key, client, started)
+        lane = self.slow if heavy else self.fast
+        per_client = bool(client) and not internal
+        if heavy and per_client and self._client_long.get(client, 0) >= self.long_per_client:
             self.refused += 1
-            return _busy(429, f"too many queries are waiting ({self.waiting}); retry shortly", deadline)
-        self.waiting += 1
+            return _busy(503, "query refused: you already have a long-running query on this endpoint; wait for "
+                         "it to finish, or narrow this one down", deadline)
+        if lane.waiting >= lane.max_waiting:
+            self.refused += 1
+            if lane is self.slow:
+                return _busy(503, "the server is busy with long-running queries; retry later, or narrow the "
+                             "query down (LIMIT, more specific patterns)", deadline)
+            return _busy(429, f"too many queries are waiting ({lane.waiting}); retry shortly", deadline)
+
+        def left() -> float:
+            return max(0.01, deadline - (loop.time() - started))
+
+        held: list = []  # what this request holds, released in reverse order whatever happens
+        worker = None
         try:
-            worker = await asyncio.wait_for(self._idle.get(), deadline)
-        except TimeoutError:
-            return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
-                         "deadline; try again later", deadline)
-        finally:
-            self.waiting -= 1
-        fut = loop.run_in_executor(self._executor, worker.roundtrip, job)
-        long = False
-        try:
-            short = min(self.short_seconds, deadline - (loop.time() - started))
-            done, _ = await asyncio.wait({fut}, timeout=max(0.0, short))
-            if not done:
-                if self.long_running >= self.max_long and not internal:
-                    self._retire(worker)
-                    self.refused += 1
-                    return _busy(503, f"query stopped: {self.long_running} long-running queries already use the "
-                                 "workers set aside for them; retry later, or narrow the query down", deadline)
-                long = True
-                self.long_running += 1
-                _renice(worker, 10)
-            remaining = max(0.01, deadline - (loop.time() - started))
-            outcome = await asyncio.wait_for(fut, remaining)
+            if heavy and per_client:
+                self._client_long[client] += 1  # counted while waiting too: one long query per client
+                held.append(("long", client))
+            if lane is self.fast and per_client:
+                # a client's queries take turns in the fast lane, so that one client's flood cannot fill it
+                own = self._own_turn(client)
+                try:
+                    await asyncio.wait_for(own.acquire(), left())
+                except TimeoutError:
+                    return _busy(503, f"your earlier queries kept the server busy for the whole {deadline:g} s "
+                                 "deadline; try again later", deadline)
+                held.append(("turn", own))
+            if not await lane.acquire(left()):
+                return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
+                             "deadline; try again later", deadline)
+            held.append(("lane", lane))
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), left())
+            except TimeoutError:
+                return _busy(503, "the server is busy: no query worker is ready; try again later", deadline)
+            if heavy:
+                _renice(worker, 15)
+            fut = loop.run_in_executor(self._executor, worker.roundtrip, job)
+            fut.add_done_callback(_consume)
+            if not heavy:
+                done, _ = await asyncio.wait({fut}, timeout=min(self.short_seconds, left()))
+                if not done:
+                    now = loop.time()
+                    self._went_long(key, now)
+                    if self.slow.has_room() and (
+                        not per_client or self._client_long.get(client, 0) < self.long_per_client
+                    ):
+                        # move to the slow lane: the fast-lane slot (and the client's turn) is free again
+                        for what, value in [h for h in held if h[0] in ("lane", "turn")]:
+                            held.remove((what, value))
+                            value.release()
+                        await self.slow.take()
+                        lane = self.slow
+                        held.append(("lane", lane))
+                        if per_client:
+                            self._client_long[client] += 1
+                            held.append(("long", client))
+                        self.moved += 1
+                        _renice(worker, 15)
+                    elif not internal:
+                        self._strike(client, now)
+                        self._retire(worker)
+                        worker = None
+                        self.refused += 1
+                        return _busy(503, "query stopped: it runs long and the workers set aside for long "
+                                     "queries are busy; retry later, or narrow the query down", deadline)
+            outcome = await self._watch(fut, worker, left())
         except TimeoutError:
             self._retire(worker)
+            worker = None
             return Outcome.error(
                 503,
                 f"query stopped: it did not finish within the {deadline:g} s deadline. "
                 "Narrow it down (LIMIT, more specific patterns) or ask for a longer "
                 "timeout= (up to the server's maximum).",
             )
+        except MemoryExceeded:
+            self._retire(worker)
+            worker = None
+            self.memory_kills += 1
+            return _busy(503, f"query used too much memory (more than {self.memory_limit // 2**20} MiB); narrow "
+                         "it down (LIMIT, fewer variables, no DISTINCT/ORDER BY over large results)", deadline)
         except WorkerDied:
             self._retire(worker)
-            return Outcome.error(
-                500,
-                "the query worker stopped unexpectedly while running this query "
-                "(out of memory?); it has been replaced",
-            )
+            worker = None
+            return _busy(503, "the query worker stopped while running this query (a crash or out of memory); "
+                         "it has been replaced. Retry, or simplify the query", deadline)
         except asyncio.CancelledError:  # the client went away: the worker may still be busy, replace it
-            self._retire(worker)
+            if worker is not None:
+                self._retire(worker)
+                worker = None
             raise
         finally:
-            if long:
-                self.long_running -= 1
+            for what, value in reversed(held):
+                if what == "long":
+                    self._client_long[value] -= 1
+                    if not self._client_long[value]:
+                        del self._client_long[value]
+                else:
+                    value.release()
+            if worker is not None:
+                if lane is self.slow and not _renice(worker, 0):
+                    self._retire(worker)  # cannot restore its priority: replace it rather than keep a slow worker
+                else:
+                    self._idle.put_nowait(worker)
         self.served += 1
-        if long and not _renice(worker, 0):
-            self._retire(worker)  # cannot restore its priority: replace it rather than keep a slow worker
-        else:
-            self._idle.put_nowait(worker)
         return outcome
+
+    async def _watch(self, fut, worker: Worker, timeout: float) -> Outcome:
+        """Wait for `fut`; every 50 ms past the first, check the worker's memory."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        step = 0.05
+        while True:
+            left = end - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            done, _ = await asyncio.wait({fut}, timeout=min(step, left))
+            if done:
+                return fut.result()
+            if self.memory_limit and worker.rss_bytes() > self.memory_limit:
+                raise MemoryExceeded
 
     def status(self) -> dict:
         return {
-            "workers": len(self._workers),
+            "workers": len(self._workers),  # worker processes alive now
+            "processes": self.size + self.spares,  # ... and how many there should be
             "idle": self._idle.qsize(),
+            "spares": self.spares,
+            "fast_lane": {"slots": self.fast.slots, "running": self.fast.running, "waiting": self.fast.waiting},
+            "slow_lane": {"slots": self.slow.slots, "running": self.slow.running, "waiting": self.slow.waiting},
+            "network_isolation": self.isolation,
+            "memory_limit_mb": self.memory_limit // 2**20,
             "replaced": self.killed,
+            "respawned": self.respawned,
+            "moved_to_slow_lane": self.moved,
+            "memory_kills": self.memory_kills,
             "served": self.served,
-            "long_running": self.long_running,
-            "waiting": self.waiting,
             "refused": self.refused,
+            # kept for older clients of /health
+            "long_running": self.slow.running,
+            "waiting": self.fast.waiting + self.slow.waiting,
         }
 
     async def close(self) -> None:
@@ -379,6 +666,12 @@ class WorkerPool:
         self._workers.clear()
         await asyncio.gather(*(loop.run_in_executor(self._executor, w.stop) for w in workers))
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _consume(fut) -> None:
+    """Retrieve a finished future's exception (a worker killed at its deadline dies after nobody waits for it)."""
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _busy(status: int, message: str, deadline: float) -> Outcome:
@@ -405,3 +698,12 @@ def wait_seconds(requested: str | None, configured: float) -> float:
             if value > 0:
                 deadline = min(deadline, value)
     return deadline
+
+
+def default_memory_limit_mb(processes: int) -> int:
+    """A quarter of the machine's memory shared by the worker processes, between 512 MiB and 4 GiB each."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1024
+    return int(max(512, min(4096, total / 4 / max(1, processes) / 2**20)))

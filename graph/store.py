@@ -17,32 +17,23 @@ of Triples), so the facade serialises, caps and negotiates the same way whatever
 from __future__ import annotations
 
 import gzip
-import re
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+
+from graph.query_check import InvalidRequest, QuerySyntaxError
+
+__all__ = ["InvalidRequest", "QuerySyntaxError"]  # errors of a query, raised here too
 
 # ---------------------------------------------------------------------------------------------- errors
 
 
 class StoreError(Exception):
     """A dataset file that cannot be loaded, or a store that cannot be opened; the message is for people."""
-
-
-class QuerySyntaxError(Exception):
-    """The query does not parse; the message carries the parser's message with line:column."""
-
-
-class InvalidRequest(Exception):
-    """A request parameter that is not what the protocol allows (e.g. a graph IRI that is not an IRI)."""
-
-
-class QueryRefused(Exception):
-    """The query asks for something this endpoint does not do (SERVICE, update...)."""
 
 
 class RemoteError(Exception):
@@ -127,132 +118,6 @@ def open_read_only(directory: Path) -> ox.Store:
         raise StoreError(f"{directory}: cannot open the store: {e}") from None
 
 
-# ---------------------------------------------------------------------------------------------- query text
-
-# One pass over the query text that skips comments, strings and IRIs: enough to find the keywords the facade
-# must act on before any evaluation (SERVICE, FROM) without paying for a full parse.
-# The lexer must cut the text where SPARQL's does (issue 7): wherever it saw a comment, string or IRI that the
-# SPARQL parser does not, a SERVICE could hide from it. So a comment ends at CR as well as LF, an IRI may hold any
-# character but the few IRIREF excludes (unicode spaces too), a local name takes SPARQL's escapes (`ex:a\\#b`,
-# `ex:a\\'b`: no comment, no string) and percent codes.
-_PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
-_PN = rf"(?:[\w\-\u00b7\u00c0-\uffff:]|{_PLX})"
-_LOCAL = rf"(?:{_PN}(?:(?:{_PN}|\.)*{_PN})?)?"
-_TOKEN_PATTERNS = (
-    ("comment", r"#[^\r\n]*"),
-    # each string pattern is followed by its unterminated form, which always matches: the text is cut in one
-    # pass (a failed string no longer rescans its line from every later quote, which cost quadratic time)
-    ("string", r"'''(?:[^'\\]|\\.|'(?!''))*'''"),
-    ("open", r"'''(?:[^'\\]|\\.|'(?!''))*\\?"),
-    ("string", r'"""(?:[^"\\]|\\.|"(?!""))*"""'),
-    ("open", r'"""(?:[^"\\]|\\.|"(?!""))*\\?'),
-    ("string", r"'(?:[^'\\\n]|\\.)*'"),
-    ("open", r"'(?:[^'\\\n]|\\.)*\\?"),
-    ("string", r'"(?:[^"\\\n]|\\.)*"'),
-    ("open", r'"(?:[^"\\\n]|\\.)*\\?'),
-    ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-    ("var", r"[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+"),
-    # a prefix starts where a run of name characters starts (the look-behind): tried inside a run, its scan for
-    # the ':' would make a long run such as `a.a.a...` cost quadratic time in the request handler (issue 7)
-    ("pname", r"(?:(?<![\w.\-\u00b7\u00c0-\uffff])[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?)?:" + _LOCAL),
-    ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
-    ("other", r"\S"),
-)
-_TOKEN = re.compile(
-    "|".join(f"(?P<{name}{i}>{pattern})" for i, (name, pattern) in enumerate(_TOKEN_PATTERNS)), re.DOTALL
-)
-_KIND = {f"{name}{i}": name for i, (name, _) in enumerate(_TOKEN_PATTERNS)}
-
-
-@dataclass
-class QueryText:
-    """What the facade needs to know of a query before running it."""
-
-    services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
-    has_dataset_clause: bool = False  # FROM / FROM NAMED
-    operation: str = (
-        ""  # the first keyword after the prologue: SELECT, ASK, ..., or an update's INSERT, DROP...
-    )
-    unterminated: bool = False  # a string that does not end: a syntax error, and what follows it is unknown
-    depth: int = 0  # deepest nesting of { ( [
-
-    @property
-    def is_update(self) -> bool:
-        return self.operation in UPDATE_KEYWORDS
-
-
-UPDATE_KEYWORDS = frozenset(
-    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
-)
-
-
-def scan_query(query: str) -> QueryText:
-    info = QueryText()
-    prefixes: dict[str, str] = {}
-    tokens = [(_KIND[m.lastgroup], m.group()) for m in _TOKEN.finditer(query)]
-    tokens = [t for t in tokens if t[0] != "comment"]
-    info.unterminated = any(kind == "open" for kind, _ in tokens)
-    level = 0
-    for kind, text in tokens:
-        if kind == "other" and text in "{([":
-            level += 1
-            info.depth = max(info.depth, level)
-        elif kind == "other" and text in "})]":
-            level -= 1
-    for i, (kind, text) in enumerate(tokens):
-        if kind == "word" and not info.operation and text.upper() not in ("PREFIX", "BASE"):
-            info.operation = text.upper()
-        if kind == "word" and text.upper() == "PREFIX" and i + 2 < len(tokens):
-            if tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":
-                prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
-        elif kind == "word" and text.upper() == "FROM":
-            info.has_dataset_clause = True
-        elif kind == "word" and text.upper() == "SERVICE":
-            j = i + 1
-            if j < len(tokens) and tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
-                j += 1
-            target: str | None = None
-            if j < len(tokens):
-                k, t = tokens[j]
-                if k == "iri":
-                    target = t[1:-1]
-                elif k == "pname" and t.split(":", 1)[0] in prefixes:
-                    p, local = t.split(":", 1)
-                    target = prefixes[p] + local
-            info.services.append(target)
-    return info
-
-
-# Oxigraph's parser recurses once per level of nesting: a few hundred nested collections or function calls
-# overflow a worker's stack and kill it (SIGSEGV). No real query comes near this (issue 7).
-MAX_NESTING = 100
-
-
-def check_query(info: QueryText, allowlist: Sequence[str]) -> None:
-    """What every query must pass before it is evaluated: strings that end (an unterminated one is a syntax
-    error, and the scan cannot tell where a SERVICE after it might be), a bounded nesting, and SERVICE only to
-    allowlisted endpoints."""
-    if info.unterminated:
-        raise QuerySyntaxError("unterminated string literal")
-    if info.depth > MAX_NESTING:
-        raise InvalidRequest(
-            f"the query nests {info.depth} levels of brackets; this endpoint accepts at most {MAX_NESTING}"
-        )
-    check_services(info, allowlist)
-
-
-def check_services(info: QueryText, allowlist: Sequence[str]) -> None:
-    """Refuse SERVICE unless every target is an allowlisted endpoint IRI (never a variable)."""
-    for target in info.services:
-        if target is None:
-            raise QueryRefused("SERVICE with a variable endpoint is not allowed on this endpoint")
-        if target not in allowlist:
-            raise QueryRefused(
-                f"SERVICE <{target}> is not allowed: federated queries are disabled on this "
-                "endpoint except to the endpoints it allowlists"
-            )
-
-
 # ---------------------------------------------------------------------------------------------- backends
 
 
@@ -280,13 +145,15 @@ class LocalBackend:
     def __init__(self, directory: Path):
         self.store = open_read_only(directory)
 
-    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None):
-        info = scan_query(query)
+    def query(
+        self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False
+    ):
+        """`has_from`: the query names its own dataset (FROM); else the default graph is the union of all."""
         kwargs: dict = {}
         if dataset:
             kwargs["default_graph"] = [_node(g) for g in dataset.default_graphs]
             kwargs["named_graphs"] = [_node(g) for g in dataset.named_graphs]
-        elif not info.has_dataset_clause:
+        elif not has_from:
             kwargs["use_default_graph_as_union"] = True
         try:
             return self.store.query(query, base_iri=base_iri, **kwargs)
@@ -327,7 +194,7 @@ class RemoteBackend:
         self.max_response_bytes = max_response_bytes
         self.client = httpx.Client(timeout=timeout, headers=headers or {}, follow_redirects=True)
 
-    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None):
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False):
         import httpx
 
         form = [("query", query)]

@@ -122,7 +122,10 @@ def load_yaml(path: Path) -> Any:
         raise SeedError(f"not UTF-8 (byte {e.start})", path, _line_at(data, e.start)) from None
     line = _line_numbers(text)
     try:
-        return yaml.load(text, Loader=_loader(path, line))  # noqa: S506 - SafeLoader subclass
+        content = yaml.load(text, Loader=_loader(path, line))  # noqa: S506 - SafeLoader subclass
+        if content is None:  # said here, or every reference into the file is reported instead (issue 11)
+            raise SeedError("the file is empty (no YAML content); a seed file holds at least one entry", path, 1)
+        return content
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise SeedError(f"invalid YAML: {e.problem or e.context}", path, line(mark) if mark else 1) from None

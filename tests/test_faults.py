@@ -134,7 +134,7 @@ def wait_healthy(client: httpx.Client, timeout: float = 30) -> dict:
     body = {}
     while time.monotonic() < end:
         body = client.get("/health").json()
-        if body["status"] == "ok" and body["idle"] == body["workers"] == 2:
+        if body["status"] == "ok" and body["idle"] == body["workers"] == body["processes"]:
             return body
         time.sleep(0.2)
     raise AssertionError(f"the facade did not become healthy: {body}")

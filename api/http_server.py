@@ -1,0 +1,198 @@
+"""The HTTP server's own limits (issue 11): what uvicorn does not bound by itself.
+
+uvicorn closes a connection that idles *between* requests (keep-alive timeout), but not one that never finishes
+its request: a client may open thousands of sockets and send a header byte every few seconds. This protocol, a
+small subclass of uvicorn's h11 one, adds
+- a cap on open connections: past it a new connection gets `503` with `Retry-After` and is closed at once;
+- a header timeout (the request line and headers must arrive within it) and a body timeout;
+- a proper answer when the request line or headers exceed the read buffer: `414`/`431` with a message and the
+  security headers, instead of a bare 400;
+and `serve()` raises the open-file limit, and keeps repeated log lines (a flood of `Too many open files`, of
+invalid requests) from filling the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from dataclasses import dataclass
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from api.security import COMMON
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_connections: int = 1000
+    header_timeout: float = 10.0  # seconds for the request line and headers
+    body_timeout: float = 30.0  # seconds for a request body
+    keep_alive: int = 5  # seconds a connection may idle between requests
+    max_head_bytes: int = 1_064_960  # request line + headers: the largest GET query string plus 64 KiB
+
+
+def raw_response(status: int, reason: str, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
+    body = (message.rstrip() + "\n").encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *COMMON,
+        (b"content-security-policy", b"default-src 'none'"),
+        *extra,
+    ]
+    head = f"HTTP/1.1 {status} {reason}\r\n".encode() + b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+    return head + b"\r\n" + body
+
+
+def protocol_class(limits: HttpLimits) -> type[H11Protocol]:
+    """An H11Protocol subclass bound to `limits` (uvicorn instantiates the class once per connection)."""
+
+    class GuardedH11Protocol(H11Protocol):
+        def connection_made(self, transport) -> None:
+            if len(self.connections) >= limits.max_connections:
+                transport.write(
+                    raw_response(
+                        503,
+                        "Service Unavailable",
+                        f"too many open connections ({limits.max_connections}); retry shortly",
+                        ((b"retry-after", b"5"),),
+                    )
+                )
+                transport.close()
+                self.transport = transport
+                self.refused = True
+                return
+            self.refused = False
+            super().connection_made(transport)
+            self._arm(limits.header_timeout)
+
+        def connection_lost(self, exc) -> None:
+            if getattr(self, "refused", False):
+                return
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if getattr(self, "refused", False) or getattr(self, "draining", False):
+                return  # the answer is sent: what the client still sends is read and dropped
+            super().data_received(data)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm(limits.header_timeout)  # the next request's headers must come in time too
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._deadline_task = self.loop.call_later(seconds, self._check_progress, time.monotonic())
+
+        def _disarm(self) -> None:
+            task = getattr(self, "_deadline_task", None)
+            if task is not None:
+                task.cancel()
+                self._deadline_task = None
+
+        def _check_progress(self, armed: float) -> None:
+            """Headers not complete in time: close. A body still coming: one body timeout more, then close."""
+            self._deadline_task = None
+            if self.transport.is_closing():
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE and self.conn.trailing_data[0]:
+                self._close(408, "Request Timeout", "request headers not received in time")
+            elif state is h11.IDLE:
+                if self.cycle is None or self.cycle.response_complete:
+                    self._close(None, "", "")  # an idle connection that never sent a request
+            elif state is h11.SEND_BODY:
+                if time.monotonic() - armed < limits.header_timeout + limits.body_timeout:
+                    self._deadline_task = self.loop.call_later(limits.body_timeout, self._check_progress, armed)
+                else:
+                    self._close(408, "Request Timeout", "request body not received in time")
+
+        def _close(self, status: int | None, reason: str, message: str) -> None:
+            if status is not None and self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                self.transport.write(raw_response(status, reason, message))
+            self.transport.close()
+
+        def send_400_response(self, msg: str) -> None:
+            buffered = len(self.conn.trailing_data[0])
+            if buffered >= limits.max_head_bytes - 1024:
+                first_line = bytes(self.conn.trailing_data[0][:buffered]).split(b"\r\n", 1)
+                if len(first_line) == 1:  # the request line itself is too long: a long GET query string
+                    out = raw_response(
+                        414, "URI Too Long", "request URI too long; send long queries with POST"
+                    )
+                else:
+                    out = raw_response(431, "Request Header Fields Too Large", "request headers too large")
+            else:
+                out = raw_response(400, "Bad Request", f"invalid HTTP request: {msg}")
+            self._answer_and_linger(out)
+
+        def _answer_and_linger(self, out: bytes) -> None:
+            """Send `out`, then keep reading (and dropping) what the client still sends for a moment before
+            closing: closing at once with unread data makes the kernel reset the connection, and the client
+            would never read the answer."""
+            self.draining = True
+            self._disarm()
+            self.transport.write(out)
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(2.0, self.transport.close)
+
+    return GuardedH11Protocol
+
+
+class RateLimitedLog(logging.Filter):
+    """At most `burst` records of the same message per `window` seconds; then one line saying how many were
+    dropped. Keeps a flood of identical errors (EMFILE, invalid requests) from filling the disk."""
+
+    def __init__(self, burst: int = 5, window: float = 10.0):
+        super().__init__()
+        self.burst, self.window = burst, window
+        self._seen: dict[str, list] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = f"{record.name}:{record.msg}"[:200]
+        now = time.monotonic()
+        entry = self._seen.get(key)
+        if entry is None or now - entry[0] > self.window:
+            dropped = entry[2] if entry else 0
+            self._seen[key] = [now, 1, 0]
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            if dropped:
+                record.msg = f"{record.msg} (and {dropped} more like this in {self.window:g} s, not logged)"
+            return True
+        entry[1] += 1
+        if entry[1] <= self.burst:
+            return True
+        entry[2] += 1
+        return False
+
+
+def quiet_floods() -> None:
+    for name in ("asyncio", "uvicorn.error", "uvicorn.access", "mdkg"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RateLimitedLog) for f in logger.filters):
+            logger.addFilter(RateLimitedLog())
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft limit on open files to the hard one; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def connection_cap(requested: int, open_files: int, workers: int) -> int:
+    """The connection cap that fits under the open-file limit, with room for the store, pipes and logs."""
+    return max(16, min(requested, open_files - 64 - 8 * workers))
