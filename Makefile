@@ -1,31 +1,41 @@
-# The few commands people run. Everything installs into .venv from the pinned requirements.lock.
+# The few commands people run. Everything installs into .venv from the pinned lock files: serving needs
+# requirements.lock only; tests add requirements-test.lock.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
+TESTING := $(VENV)/.testing
+PIP := $(BIN)/pip install -qq --disable-pip-version-check
 
 .PHONY: setup build serve test lint clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(RUNTIME): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps -e .
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+	$(PIP) -r requirements.lock
+	$(PIP) --no-deps -e .
+	touch $@
 
-setup: $(STAMP)
+$(TESTING): $(RUNTIME) requirements-test.lock
+	$(PIP) -r requirements-test.lock
+	touch $@
+
+setup: $(RUNTIME)
 
 build: setup
 	$(BIN)/mdkg build
 
-serve: build
-	$(BIN)/mdkg serve
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
-test: setup
+serve: build
+	$(BIN)/mdkg serve --host $(HOST) --port $(PORT)
+
+test: $(TESTING)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-lint: setup
+lint: $(TESTING)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

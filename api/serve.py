@@ -3,7 +3,9 @@ server."""
 
 from __future__ import annotations
 
+import errno
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -137,6 +139,10 @@ def command(
 
     if remote and data:
         raise click.UsageError("--data and --remote are exclusive")
+    busy = port_problem(host, port)
+    if busy:
+        click.echo(f"error: {busy}", err=True)
+        sys.exit(1)
     headers = []
     for h in remote_headers:
         name, sep, value = h.partition(":")
@@ -198,3 +204,22 @@ def command(
     finally:  # the app removes `tmp` when it stops; this covers a failure before it started
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (None: it can), said before minutes of loading are spent."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        return f"cannot resolve --host {host!r}: {e.strerror}"
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another mdkg serve?); stop it, or choose "
+                        f"another port: mdkg serve --port N (make serve PORT=N)")
+            return f"cannot listen on {host}:{port}: {e.strerror}"
+    return None

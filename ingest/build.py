@@ -26,6 +26,8 @@ from ingest.assertions import Assertion, load_assertions
 from ingest.documents import Document, load_documents, read_text
 from ingest.emit import emit_dataset
 from ingest.errors import SeedError, SeedErrors
+from ingest.inputs import FILE as INPUTS_FILE
+from ingest.inputs import fingerprint, up_to_date
 from ingest.mentions import Candidate, Mention, detect, unresolved_candidates
 from ingest.ontology import Ontology, load_ontology
 from ingest.registry import Registry, load_registry
@@ -95,6 +97,7 @@ def _ignore_list(path: Path) -> set[str]:
 
 def build(settings: Settings = SETTINGS) -> BuildResult:
     t0 = time.perf_counter()
+    inputs = fingerprint(settings)  # before reading: a seed edited during the build makes the next one rebuild
     ds, parts = run_stages(settings)
     runs = settings.build_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -106,6 +109,7 @@ def build(settings: Settings = SETTINGS) -> BuildResult:
         write_trig(tmp / "mdkg.nq", tmp / "mdkg.trig", settings)
         counts = class_counts(parts["union"], settings)
         _write_reports(tmp, parts, counts)
+        (tmp / INPUTS_FILE).write_text(inputs + "\n")
         final = runs / stamp
         tmp.rename(final)
         _publish(settings.build_dir, final)
@@ -199,8 +203,14 @@ def print_summary(result: BuildResult, echo=click.echo) -> None:
 
 @click.command()
 @click.option("--quiet", is_flag=True, help="Print only errors.")
-def command(quiet: bool) -> None:
-    """Build the graph from seeds/ into build/current (N-Quads and TriG), validated with SHACL."""
+@click.option("--force", is_flag=True, help="Build even if nothing changed since the last build.")
+def command(quiet: bool, force: bool) -> None:
+    """Build the graph from seeds/ into build/current (N-Quads and TriG), validated with SHACL. Skipped when the
+    seeds, ontology, shapes and ingest code are those build/current was made from (--force rebuilds)."""
+    if not force and up_to_date(SETTINGS):
+        if not quiet:
+            click.echo(f"{SETTINGS.build_dir / 'current'} is up to date (no input changed); --force rebuilds")
+        return
     try:
         result = build(SETTINGS)
     except SeedErrors as e:
