@@ -160,6 +160,12 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise
         app.state.pool = pool
         app.state.store_dir = store_dir
+        from api.rest import warm_up
+
+        try:
+            await warm_up(app)
+        except Exception as e:  # noqa: BLE001 - the pages then compute it on demand, under the query deadline
+            log.warning("could not compute the network views ahead: %s", e)
         app.state.work_dir = Path(tempfile.mkdtemp(prefix="mdkg-dumps-"))
         try:
             yield

@@ -681,16 +681,30 @@ def layout(graph: nx.Graph) -> dict:
     return pos
 
 
-async def network_view(request: Request, layer: str, kinds, relations, measure: str):
+# Computed when the server starts, with a generous deadline: the explorer's first view and every entity page's ego
+# network need it, and on a busy machine it may take longer than a query's deadline.
+WARM_VIEWS = (("relations", None, None, "degree"),)
+WARM_DEADLINE = 120.0
+
+
+async def warm_up(app) -> None:
+    request = Request({"type": "http", "app": app, "method": "GET", "path": "/", "headers": [], "query_string": b""})
+    for view in WARM_VIEWS:
+        await network_view(request, *view, deadline=WARM_DEADLINE)
+
+
+async def network_view(request: Request, layer: str, kinds, relations, measure: str, deadline: float | None = None):
     data = await network_data(request)
     key = f"net:{layer}:{sorted(kinds or [])}:{sorted(relations or [])}:{measure}"
     cache = request.app.state.cache.setdefault("ui:network-views", {})
     if key not in cache:
         if len(cache) > 32:
             cache.clear()
-        # in a query worker, in the slow lane, under the query deadline: never in this process (issue 11)
+        # in a query worker, under the query deadline, never in this process (issue 11)
         call = Call("api.rest:compute_network", (data, layer, kinds, relations, measure))
-        outcome = await request.app.state.pool.run(call, request.app.state.config.deadline, internal=True, heavy=True)
+        client = request.client.host if request.client else None  # one client's views take turns
+        deadline = deadline or request.app.state.config.deadline
+        outcome = await request.app.state.pool.run(call, deadline, internal=True, client=client)
         if outcome.status != 200:
             raise LD.StoreUnavailable(outcome.status, outcome.body.decode("utf-8", "replace").strip())
         cache[key] = outcome.value

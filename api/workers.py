@@ -6,14 +6,16 @@ serialises the answer itself, so the deadline and the row cap cover the whole of
 crash, out of memory) or is killed at the deadline is replaced from pre-started spares: nobody waits for a respawn.
 
 Scheduling (`WorkerPool`), so that heavy queries cannot starve cheap ones:
-- two lanes of slots: the **fast lane** takes every query not known to be heavy; a query still running there after
-  `short_seconds` is heavy, and moves to the **slow lane** (fewer slots, lower CPU priority) if a slot is free and
-  its client has none already, else it is stopped at once (503 with Retry-After). The fast lane thus never holds
-  a query for long;
-- a query known to be heavy (the same text went long in the last minutes, or its client's queries did) starts in
-  the slow lane, whose queue is short: past it, 503 at once;
-- server-side computations (network views) are `Call`s run by the same workers, in the slow lane, under the same
-  deadline;
+- every running query holds one of `size` slots; a **long** one (still running after `short_seconds`, 0.25 s) must
+  also hold one of the few **slow** slots (half the workers) and runs at a lower CPU priority. If none is free, or its
+  client (by address) already has a long query, it is stopped at once (503 with Retry-After). So long queries never
+  hold more than the slow slots, and the other workers are always there for short ones;
+- a query known to be heavy (the same text ran long in the last minutes) waits for a slow slot from the start, in a
+  short queue: past it, 503 at once. A client whose query just ran long takes turns for a while (one query at a
+  time), so that a flood of ever-new heavy texts from one client cannot fill the workers; a client whose long
+  queries had to be killed many times has all its queries treated as heavy;
+- server-side computations (network views) are `Call`s run by the same workers, under the same deadline; the
+  server's own work (`internal`) is never stopped for being long, only at its deadline;
 - the parent watches the memory of every busy worker; past the limit the worker is killed and the answer is 503
   "query used too much memory".
 
@@ -66,6 +68,7 @@ from graph.store import (
 log = logging.getLogger("mdkg.workers")
 
 HARD_MAX_TIMEOUT = 300.0  # no configuration can give a query more than this
+FLAG_SECONDS = 10.0  # after one of its queries ran long in the fast lane, a client's queries there take turns
 STRIKES, STRIKE_WINDOW = 10, 60.0  # long queries of one client killed within the window before all its work goes slow
 READ_ONLY = (
     "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
@@ -387,11 +390,14 @@ class WorkerPool:
         self.spares = max(1, self.size // 2) if spares is None else spares
         self.short_seconds = short_seconds
         slow = max(1, self.size // 2) if max_long is None else max(1, min(max_long, self.size - 1))
-        self.fast = Lane("fast", self.size - slow, 8 * self.size if max_waiting is None else max_waiting)
+        # every running query holds one of the `size` slots; a long one also one of the `slow` slots, so that
+        # long queries never hold more than `slow` workers and the rest are always there for short ones
+        self.fast = Lane("fast", self.size, 8 * self.size if max_waiting is None else max_waiting)
         self.slow = Lane("slow", slow, 2 * slow)
         self.long_per_client = long_per_client
-        self.fast_per_client = max(1, self.fast.slots // 2)
+        self.fast_per_client = max(1, (self.size - slow) // 2)
         self._turns: dict[str, asyncio.Semaphore] = {}
+        self._flagged: dict[str, float] = {}  # client: until when its fast-lane queries take turns
         self.memory_limit = (spec.memory_limit_mb if memory_limit_mb is None else memory_limit_mb) * 1024 * 1024
         self.start_timeout = start_timeout
         self.remote_timeout = remote_timeout
@@ -471,7 +477,7 @@ class WorkerPool:
         return False
 
     def _own_turn(self, client: str) -> asyncio.Semaphore:
-        """The semaphore that caps one client's queries running in the fast lane at once."""
+        """The semaphore that caps the queries a client that runs long queries may run at once."""
         turn = self._turns.get(client)
         if turn is None:
             if len(self._turns) > 10_000:
@@ -504,13 +510,14 @@ class WorkerPool:
     ) -> Outcome:
         """The outcome of `job`, or 503 if it did not finish within `deadline` seconds (waiting included).
         `internal` work (the server's own pages and REST calls) is never stopped for being long, only at the
-        deadline; `heavy` work starts in the slow lane; `client` (an address) is what per-client limits count."""
+        deadline; `heavy` work waits for a slow slot from the start; `client` (an address) is what the per-client
+        limits count (not for internal work)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         key = job.fingerprint()
         heavy = heavy or self._known_heavy(key, client, started)
         lane = self.slow if heavy else self.fast
-        per_client = bool(client) and not internal
+        per_client = bool(client) and not internal  # limits on long queries: not for the server's own work
         if heavy and per_client and self._client_long.get(client, 0) >= self.long_per_client:
             self.refused += 1
             return _busy(503, "query refused: you already have a long-running query on this endpoint; wait for "
@@ -527,12 +534,19 @@ class WorkerPool:
 
         held: list = []  # what this request holds, released in reverse order whatever happens
         worker = None
+        slow = False
         try:
             if heavy and per_client:
                 self._client_long[client] += 1  # counted while waiting too: one long query per client
                 held.append(("long", client))
-            if lane is self.fast and per_client:
-                # a client's queries take turns in the fast lane, so that one client's flood cannot fill it
+            if heavy:
+                if not await self.slow.acquire(left()):
+                    return _busy(503, "the server is busy with long-running queries; retry later, or narrow the "
+                                 "query down", deadline)
+                held.append(("slot", self.slow))
+                slow = True
+            elif client and not internal and self._flagged.get(client, 0.0) > started:
+                # this client's queries run long: they take turns, so that its flood cannot fill the workers
                 own = self._own_turn(client)
                 try:
                     await asyncio.wait_for(own.acquire(), left())
@@ -540,10 +554,10 @@ class WorkerPool:
                     return _busy(503, f"your earlier queries kept the server busy for the whole {deadline:g} s "
                                  "deadline; try again later", deadline)
                 held.append(("turn", own))
-            if not await lane.acquire(left()):
+            if not await self.fast.acquire(left()):
                 return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
                              "deadline; try again later", deadline)
-            held.append(("lane", lane))
+            held.append(("slot", self.fast))
             try:
                 worker = await asyncio.wait_for(self._idle.get(), left())
             except TimeoutError:
@@ -557,16 +571,20 @@ class WorkerPool:
                 if not done:
                     now = loop.time()
                     self._went_long(key, now)
+                    if per_client:  # for a while, this client's queries take turns
+                        self._flagged[client] = now + FLAG_SECONDS
+                        if len(self._flagged) > 10_000:
+                            self._flagged = {c: t for c, t in self._flagged.items() if t > now}
                     if self.slow.has_room() and (
                         not per_client or self._client_long.get(client, 0) < self.long_per_client
                     ):
-                        # move to the slow lane: the fast-lane slot (and the client's turn) is free again
-                        for what, value in [h for h in held if h[0] in ("lane", "turn")]:
+                        # now a long query: it takes a slow slot, and gives back the client's turn
+                        for what, value in [h for h in held if h[0] == "turn"]:
                             held.remove((what, value))
                             value.release()
                         await self.slow.take()
-                        lane = self.slow
-                        held.append(("lane", lane))
+                        held.append(("slot", self.slow))
+                        slow = True
                         if per_client:
                             self._client_long[client] += 1
                             held.append(("long", client))
@@ -614,7 +632,7 @@ class WorkerPool:
                 else:
                     value.release()
             if worker is not None:
-                if lane is self.slow and not _renice(worker, 0):
+                if slow and not _renice(worker, 0):
                     self._retire(worker)  # cannot restore its priority: replace it rather than keep a slow worker
                 else:
                     self._idle.put_nowait(worker)
