@@ -190,17 +190,18 @@ def chart(figs: list[dict], unit: str) -> Markup:
     if not figs:
         return Markup("")
     top = max(max(f["value"], f["upper"] or 0) for f in figs) or 1
-    row, label_w, width = 22, 330, 760
+    row, label_w, width = 22, 340, 780
     plot = width - label_w - 90
     height = row * len(figs) + 26
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(unit)}">']
+    parts = [f'<svg viewBox="0 0 {width} {height}" font-size="12" role="img" aria-label="{escape(unit)}">']
     for i, f in enumerate(figs):
         y = 8 + i * row
         x0 = label_w
         w = max(1.0, plot * f["value"] / top)
         label = f"{f['area_label']} · {f['period']}" + (f" · {f['breakdown']}" if f["breakdown"] != "total" else "")
         label += f" ({f['document']})"
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(label[:58])}</text>')
+        label = label if len(label) <= 52 else label[:51] + "…"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>')
         parts.append(f'<rect class="bar" x="{x0}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#4f7cac">'
                      f'<title>{escape(" / ".join(f["quotes"]))}</title></rect>')
         end = x0 + w
@@ -227,6 +228,8 @@ async def figures_page(
 ):
     from api.pages import error_page, render
 
+    if area and not F.AREA_REF.match(area.strip()):
+        return error_page(request, 422, f"area: not an ISO3 code, area slug or registry id: {area!r}")
     try:
         known = await _known(request)
         chosen = indicator if indicator in known else None

@@ -16,6 +16,7 @@ from graph.gaps import select
 from mdkg.settings import SETTINGS, Settings
 
 ISO3 = re.compile(r"^[A-Z]{3}$")
+AREA_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,120}$")
 UNBOUNDED = Decimal("1e29")  # the queries' "no top" (1.0e30) and above
 
 
@@ -139,6 +140,8 @@ def area_iri(store, ref: str, settings: Settings = SETTINGS) -> URIRef:
     """The IRI of an area reference: an ISO3 code, an area slug of mdkg:Areas or a registry id (or a full IRI)."""
     if ref.startswith(("http://", "https://")):
         return URIRef(ref)
+    if not AREA_REF.match(ref):
+        raise ValueError(f"not an area reference: {ref!r} (an ISO3 code, an area slug or a registry id)")
     if ISO3.match(ref):
         return settings.ns.state(ref)
     candidate = settings.ns.ID[f"area/{ref}"]

@@ -103,7 +103,10 @@ def command(indicator: str | None, area: str | None, date_from: dt.date | None, 
             click.echo(f"{r.instrument:<14}{r.period:<12}{_fmt(r.value):>6}  {r.document}: {r.verdict}")
         _write([r.as_dict() for r in checks], csv_file, json_file)
         return
-    rows = F.figures(store, indicator, area, date_from, date_to)
+    try:
+        rows = F.figures(store, indicator, area, date_from, date_to)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--area") from None
     for f in rows:
         value = _fmt(f.value) + (f"–{_fmt(f.upper)}" if f.upper is not None else "")
         qual = f" ({', '.join(f.qualifiers)})" if f.qualifiers else ""

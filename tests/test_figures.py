@@ -307,6 +307,7 @@ def test_figures_page_entity_section_and_dataset_iri(base):
     assert "Roughly 191 million people" in html
     one = httpx.get(f"{base}/figures", params={"indicator": "states-parties"}, timeout=60).text
     assert 'id="indicator-states-parties"' in one and 'id="indicator-migrant-stock"' not in one
+    assert httpx.get(f"{base}/figures", params={"area": "x>y"}, timeout=60).status_code == 422
     mex = httpx.get(f"{base}/id/state/MEX", headers={"Accept": "text/html"}, timeout=60).text
     assert 'id="figures"' in mex and "remittance inflows" in mex
     ttl = httpx.get(f"{base}/id/dataset/figures", headers={"Accept": "text/turtle"}, timeout=60)
