@@ -182,6 +182,14 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
     return out
 
 
+def figures_about(store, iri: str, settings: Settings = SETTINGS) -> list[Figure]:
+    """The figures an entity page shows: those whose area, indicator or document is `iri` (queries/figures.rq)."""
+    doc = str(settings.ns.ID["doc/"])
+    return [f for f in figures(store, settings=settings)
+            if iri in (f.area_iri, str(indicator_iri(f.indicator, settings)))
+            or (iri.startswith(doc) and iri == doc + f.document)]
+
+
 def _range(low: object, high: object) -> tuple[Decimal, Decimal | None]:
     top = Decimal(str(float(high))) if high is not None else None
     return Decimal(str(low)), None if top is None or top >= UNBOUNDED else Decimal(str(high))

@@ -310,6 +310,10 @@ def test_figures_page_entity_section_and_dataset_iri(base):
     assert httpx.get(f"{base}/figures", params={"area": "x>y"}, timeout=60).status_code == 422
     mex = httpx.get(f"{base}/id/state/MEX", headers={"Accept": "text/html"}, timeout=60).text
     assert 'id="figures"' in mex and "remittance inflows" in mex
+    doc = httpx.get(f"{base}/id/doc/gfmd-csd-2007", headers={"Accept": "text/html"}, timeout=60).text
+    assert doc.count("/figures?indicator=") == 8  # the eight figures of the Civil Society Day report
+    ind = httpx.get(f"{base}/id/indicator/migrant-stock", headers={"Accept": "text/html"}, timeout=60).text
+    assert 'id="figures"' in ind and "191000000" in ind
     ttl = httpx.get(f"{base}/id/dataset/figures", headers={"Accept": "text/turtle"}, timeout=60)
     assert ttl.status_code == 200 and "figuresStructure" in ttl.text
     dsd = httpx.get(f"{base}/ontology", headers={"Accept": "text/turtle"}, timeout=60).text
