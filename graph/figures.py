@@ -182,11 +182,10 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
     return out
 
 
-def figures_about(store, iri: str, settings: Settings = SETTINGS) -> list[Figure]:
-    """The figures an entity page shows: those whose area, indicator or document is `iri` (queries/figures.rq)."""
+def about(figs: list[Figure], iri: str, settings: Settings = SETTINGS) -> list[Figure]:
+    """The figures an entity page shows: those whose area, indicator or document is `iri`."""
     doc = str(settings.ns.ID["doc/"])
-    return [f for f in figures(store, settings=settings)
-            if iri in (f.area_iri, str(indicator_iri(f.indicator, settings)))
+    return [f for f in figs if iri in (f.area_iri, str(indicator_iri(f.indicator, settings)))
             or (iri.startswith(doc) and iri == doc + f.document)]
 
 
