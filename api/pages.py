@@ -245,7 +245,10 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
         if n.isdigit():
             passage = await LD.in_thread(request, E.passage, doc, int(n))
     ego = await ego_network(request, subject)
-    figures = [f.as_dict() for f in FG.about(await LD.cached(request, "figures", FG.figures), subject)]
+    try:  # the figures are an extra: a busy store leaves the section out rather than fail the page
+        figures = [f.as_dict() for f in await LD.in_thread(request, FG.about, subject)]
+    except LD.StoreUnavailable:
+        figures = []
     path = LD.local_path(subject) or subject
     formats = [(f.label, f"{path}.{f.extension}") for f in (LD.F.BY_KEY[k] for k in LD.RDF_KEYS)]
     return render(

@@ -156,9 +156,14 @@ def indicator_iri(ref: str, settings: Settings = SETTINGS) -> URIRef:
 
 
 def figures(store, indicator: str | None = None, area: str | None = None, date_from: dt.date | None = None,
-            date_to: dt.date | None = None, settings: Settings = SETTINGS) -> list[Figure]:
-    """queries/figures.rq: the figures, optionally of one indicator and area, overlapping date_from..date_to."""
+            date_to: dt.date | None = None, settings: Settings = SETTINGS, document: str | None = None
+            ) -> list[Figure]:
+    """queries/figures.rq: the figures, optionally of one indicator, area and document, overlapping
+    date_from..date_to."""
     params: dict[str, object] = {}
+    if document:
+        params["document"] = URIRef(document) if document.startswith(("http://", "https://")) \
+            else settings.ns.doc(document)
     if indicator:
         params["indicator"] = indicator_iri(indicator, settings)
     if area:
@@ -182,11 +187,15 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
     return out
 
 
-def about(figs: list[Figure], iri: str, settings: Settings = SETTINGS) -> list[Figure]:
-    """The figures an entity page shows: those whose area, indicator or document is `iri`."""
-    doc = str(settings.ns.ID["doc/"])
-    return [f for f in figs if iri in (f.area_iri, str(indicator_iri(f.indicator, settings)))
-            or (iri.startswith(doc) and iri == doc + f.document)]
+def about(store, iri: str, settings: Settings = SETTINGS) -> list[Figure]:
+    """The figures an entity page shows: those about the area `iri`, of the indicator `iri` or stated in the
+    document `iri` (one selective run of queries/figures.rq)."""
+    ident = iri.removeprefix(str(settings.ns.ID))
+    if ident.startswith("indicator/"):
+        return figures(store, indicator=iri, settings=settings)
+    if ident.startswith("doc/") and "/" not in ident.removeprefix("doc/"):
+        return figures(store, settings=settings, document=iri)
+    return figures(store, area=iri, settings=settings)
 
 
 def _range(low: object, high: object) -> tuple[Decimal, Decimal | None]:
