@@ -186,9 +186,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    from api import linkeddata, pages, rest  # linked-data pages, web interface, REST (/api)
+    from api import figures, linkeddata, pages, rest  # linked-data pages, web interface, REST (/api)
 
     app.include_router(rest.router)
+    app.include_router(figures.router)
+    app.include_router(figures.pages)
     app.include_router(linkeddata.router)
     app.include_router(pages.router)
     app.mount("/ui", StaticFiles(directory=Path(__file__).resolve().parent / "ui"), name="ui")

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from api import linkeddata as LD
 from api.problems import ProblemRoute
 from graph import entities as E
+from graph import figures as FG
 from graph import gaps as G
 from graph import measures as M
 from graph import network as N
@@ -244,6 +245,10 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
         if n.isdigit():
             passage = await LD.in_thread(request, E.passage, doc, int(n))
     ego = await ego_network(request, subject)
+    try:  # the figures are an extra: a busy store leaves the section out rather than fail the page
+        figures = [f.as_dict() for f in await LD.in_thread(request, FG.about, subject)]
+    except LD.StoreUnavailable:
+        figures = []
     path = LD.local_path(subject) or subject
     formats = [(f.label, f"{path}.{f.extension}") for f in (LD.F.BY_KEY[k] for k in LD.RDF_KEYS)]
     return render(
@@ -255,6 +260,7 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
             "rel_groups": rel_groups,
             "passage": passage,
             "ego": ego,
+            "figures": figures,
             "formats": formats,
             "path": path,
             "entity_id": LD.entity_id(subject),

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from api import linkeddata as LD
+from api.figures import router as figures_router
 from api.problems import MEDIA_TYPE as PROBLEM_TYPE
 from api.problems import PROBLEM_RESPONSES, ProblemRoute, problem
 from api.workers import Call
@@ -849,7 +850,7 @@ def build_openapi() -> dict:
     schema = get_openapi(
         title="mdkg REST API",
         version="0.1.0",
-        routes=[r for r in router.routes if getattr(r, "include_in_schema", False)],
+        routes=[r for r in [*router.routes, *figures_router.routes] if getattr(r, "include_in_schema", False)],
         description="JSON access to the migration-and-development knowledge graph. Errors are "
         "application/problem+json (RFC 9457). Every IRI of the graph also dereferences at /id/... (HTML, "
         "Turtle, JSON-LD, N-Triples, RDF/XML); arbitrary queries go to the SPARQL endpoint at /sparql.",

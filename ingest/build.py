@@ -26,6 +26,8 @@ from ingest.assertions import Assertion, load_assertions
 from ingest.documents import Document, load_documents, read_text
 from ingest.emit import emit_dataset
 from ingest.errors import SeedError, SeedErrors
+from ingest.figures import Figure, load_figures
+from ingest.figures import emit as emit_figures
 from ingest.inputs import FILE as INPUTS_FILE
 from ingest.inputs import fingerprint, up_to_date
 from ingest.mentions import Candidate, Mention, detect, unresolved_candidates
@@ -49,6 +51,7 @@ class BuildResult:
     candidates: list[Candidate]
     ambiguous: dict[str, set[str]]
     findings: list[Finding]
+    figures: list[Figure] = field(default_factory=list)
     class_counts: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -69,13 +72,15 @@ def run_stages(settings: Settings) -> tuple[Dataset, dict]:
     assertions = load_assertions(settings.seeds / "assertions", docs, registry, ontology, themes)
     ignore = _ignore_list(settings.seeds / "registry" / "not-entities.txt")
     candidates = unresolved_candidates(docs, mentions, ignore)
+    figures = load_figures(settings.seeds / "figures", docs, registry, ontology)
     ds = emit_dataset(settings, ontology, docs, registry, mentions, assertions, started)
+    emit_figures(ds, settings, figures)
     union = _union(ds)
     findings = validate(union, load_shapes(settings.shapes_dir, settings.ns.base), ontology.graph)
     violations = [f for f in findings if f.severity == "Violation"]
     if violations:
         raise ShapeViolations(violations)
-    parts = dict(docs=docs, registry=registry, mentions=mentions, assertions=assertions,
+    parts = dict(docs=docs, registry=registry, mentions=mentions, assertions=assertions, figures=figures,
                  candidates=candidates, ambiguous=ambiguous, findings=findings, union=union)
     return ds, parts
 
@@ -178,7 +183,10 @@ def _write_reports(folder: Path, parts: dict, counts: Counter) -> None:
     summary = {"classes": dict(sorted(counts.items())), "relations": dict(sorted(relations.items())),
                "mentions": len(parts["mentions"]), "unresolved_candidates": len(parts["candidates"]),
                "documents": [d.id for d in parts["docs"]],
-               "shacl": Counter(f.severity for f in parts["findings"])}
+               "shacl": Counter(f.severity for f in parts["findings"]),
+               "figures": {"total": len(parts["figures"]),
+                           "per_document": dict(sorted(Counter(f.doc.id for f in parts["figures"]).items())),
+                           "per_indicator": dict(sorted(Counter(f.indicator for f in parts["figures"]).items()))}}
     (report / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     with (report / "shacl.txt").open("w", encoding="utf-8") as f:
         for finding in parts["findings"]:
@@ -188,7 +196,8 @@ def _write_reports(folder: Path, parts: dict, counts: Counter) -> None:
 def print_summary(result: BuildResult, echo=click.echo) -> None:
     echo(f"built {result.folder} in {result.seconds:.1f} s: {len(result.dataset)} quads, "
          f"{len(result.docs)} documents, {len(result.registry.entities)} registry entities, "
-         f"{len(result.mentions)} mentions, {len(result.assertions)} curated assertions")
+         f"{len(result.mentions)} mentions, {len(result.assertions)} curated assertions, "
+         f"{len(result.figures)} figures")
     echo("instances per class:")
     for cls, n in sorted(result.class_counts.items()):
         echo(f"  {cls:<28}{n:>8}")

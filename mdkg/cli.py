@@ -14,6 +14,7 @@ COMMANDS = {
     "load": "graph.load",
     "gaps": "graph.gaps_cli",
     "network": "graph.network_cli",
+    "figures": "graph.figures_cli",
 }
 
 
