@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterable
 
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from ingest import links, treaties
 from ingest import states as state_reference
-from ingest import treaties
 from ingest.assertions import Assertion, assertion_types
 from ingest.dates import parse_partial_date
 from ingest.documents import Document
@@ -52,8 +53,10 @@ class Emitter:
             self.entity(g, entity)
         for iso3, names in self.registry.state_names.items():
             node = self.ns.state(iso3)
+            preferred = self.registry.states[iso3].name
             for alias in names.aliases:
-                g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
+                if alias != preferred:  # SKOS S13: a label is preferred or alternative, never both
+                    g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
             for demonym in names.demonyms:
                 g.add((node, self.M.demonym, Literal(demonym, lang="en")))
             if names.wikidata:
@@ -66,7 +69,8 @@ class Emitter:
         g.add((node, SKOS.prefLabel, Literal(e.name, lang="en")))
         g.add((node, DCTERMS.identifier, Literal(e.id)))
         for alias in e.aliases:
-            g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
+            if alias != e.name:  # SKOS S13: the seed lists the name among the forms to detect; not an altLabel
+                g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
         for acronym in e.acronyms:
             g.add((node, self.M.acronym, Literal(acronym)))
         if e.state:
@@ -82,8 +86,8 @@ class Emitter:
             g.add((node, DCTERMS.date, parse_partial_date(e.date)))
         if e.place:
             g.add((node, self.M.place, Literal(e.place)))
-        if e.note:
-            g.add((node, RDFS.comment, Literal(e.note, lang="en")))
+        if e.note:  # a note about the curation, not a description of the thing
+            g.add((node, SKOS.editorialNote, Literal(e.note, lang="en")))
         if e.wikidata:
             g.add((node, OWL.sameAs, URIRef(WIKIDATA + e.wikidata)))
 
@@ -178,7 +182,7 @@ class Emitter:
         for theme in a.themes:
             g.add((node, self.M.theme, self.ns.theme(theme)))
         if a.note:
-            g.add((node, RDFS.comment, Literal(a.note, lang="en")))
+            g.add((node, SKOS.editorialNote, Literal(a.note, lang="en")))
 
     def _shortcut(self, g: Graph, a: Assertion, rule: dict | None) -> None:
         if not rule:
@@ -248,6 +252,7 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
     emitter.registry_graph(ds.graph(ns.graph("registry")))
     state_reference.emit(ds, settings)
     treaties.emit(ds, settings)
+    links.emit(ds, settings)
     themes = ThemeMatcher(ontology)
     by_doc: dict[str, list[Mention]] = {}
     for m in mentions:
@@ -256,7 +261,8 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
         emitter.document(ds.graph(ns.graph(f"doc/{doc.id}")), doc, by_doc.get(doc.id, []), themes)
     for a in assertions:
         emitter.assertion(ds.graph(ns.graph(f"doc/{a.doc.id}")), a)
-    graphs = [c.identifier for c in ds.contexts() if isinstance(c.identifier, URIRef)]
+    graphs = [c.identifier for c in ds.contexts()
+              if isinstance(c.identifier, URIRef) and c.identifier != DATASET_DEFAULT_GRAPH_ID]
     emitter.build_graph(ds.graph(ns.graph("build")), docs, started, graphs)
     assert set(assertion_types())  # the type table is loaded once and shared with the assertions stage
     return ds
