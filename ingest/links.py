@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from rdflib import OWL, RDFS, Dataset, URIRef
+import yaml
+from rdflib import DCTERMS, OWL, RDF, RDFS, XSD, Dataset, Literal, Namespace, URIRef
 
 from ingest.errors import SeedError, SeedErrors
 from ingest.states import reference_states
@@ -29,6 +30,8 @@ WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 ISO_OBP = "https://www.iso.org/obp/ui/#iso:code:3166:"
 WIKIDATA_FILE = "wikidata-states.csv"
 PUBLIC_SOURCES_FILE = "public-sources.csv"
+DATASET_FILE = "dataset.yaml"
+VOID = Namespace("http://rdfs.org/ns/void#")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 
@@ -88,10 +91,23 @@ def public_source(quoted_from: str, folder: Path) -> str | None:
     return None
 
 
+def load_dataset_terms(folder: Path) -> dict:
+    path = folder / DATASET_FILE
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or not str(data.get("license", "")).startswith("https://"):
+        raise SeedError("needs `license: https://...`", path, 1, "license")
+    rights = data.get("rights") or []
+    if not isinstance(rights, list) or not all(isinstance(r, str) and r.strip() for r in rights):
+        raise SeedError("expected a list of non-empty strings", path, 1, "rights")
+    return {"license": data["license"], "rights": rights}
+
+
 def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
+    """State links, and `{base}id/dataset`: the dataset's licence, the terms of its sources and its linksets."""
     ns = settings.ns
     g = ds.graph(ns.graph("links"))
-    links = load_state_links(settings.seeds / "links")
+    folder = settings.seeds / "links"
+    links = load_state_links(folder)
     counts = {"wikidata_states": 0, "iso_pages": 0}
     for iso3, rec in reference_states().items():
         node = ns.state(iso3)
@@ -102,4 +118,26 @@ def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
         if rec.iso2:
             g.add((node, RDFS.seeAlso, URIRef(ISO_OBP + rec.iso2)))
             counts["iso_pages"] += 1
+    dataset = ns.ID["dataset"]
+    terms = load_dataset_terms(folder)
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, RDFS.label, Literal("mdkg: the migration-and-development knowledge graph", lang="en")))
+    g.add((dataset, DCTERMS.license, URIRef(terms["license"])))
+    for text in terms["rights"]:
+        g.add((dataset, DCTERMS.rights, Literal(" ".join(text.split()), lang="en")))
+    g.add((dataset, VOID.uriSpace, Literal(ns.base)))
+    for name, target, predicate, n, label in (
+        ("wikidata", "https://www.wikidata.org/", OWL.sameAs, counts["wikidata_states"],
+         "states to Wikidata items (source: Our World in Data, CountriesRegions)"),
+        ("iso-3166", "https://www.iso.org/obp/", RDFS.seeAlso, counts["iso_pages"],
+         "states to their ISO 3166-1 code pages on the ISO Online Browsing Platform"),
+    ):
+        linkset = ns.ID[f"dataset/linkset/{name}"]
+        g.add((dataset, VOID.subset, linkset))
+        g.add((linkset, RDF.type, VOID.Linkset))
+        g.add((linkset, RDFS.label, Literal(label, lang="en")))
+        g.add((linkset, VOID.subjectsTarget, dataset))
+        g.add((linkset, VOID.objectsTarget, URIRef(target)))
+        g.add((linkset, VOID.linkPredicate, predicate))
+        g.add((linkset, VOID.triples, Literal(n, datatype=XSD.integer)))
     return counts
