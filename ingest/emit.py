@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from ingest import links, treaties
+from ingest import ids, links, treaties
 from ingest import states as state_reference
 from ingest.assertions import Assertion, assertion_types
 from ingest.dates import parse_partial_date
@@ -26,13 +26,19 @@ WIKIDATA = "http://www.wikidata.org/entity/"
 
 
 class Emitter:
-    def __init__(self, settings: Settings, ontology: Ontology, registry: Registry):
+    def __init__(self, settings: Settings, ontology: Ontology, registry: Registry,
+                 passage_ids: dict[tuple[str, int], str] | None = None):
         self.settings, self.ns, self.ontology, self.registry = settings, settings.ns, ontology, registry
+        self.passage_ids = passage_ids or {}
         self.M = self.ns.MDKG
         self.curators = self.ns.ID["agent/curators"]
         self.build_activity = self.ns.ID["activity/build"]
         self.mention_activity = self.ns.ID["activity/mention-detection"]
         self._types: dict[str, list[URIRef]] = {}
+
+    def passage(self, doc_id: str, n: int) -> URIRef:
+        """A passage's IRI: its kept id (ingest/ids.py), not its ordinal."""
+        return self.ns.ID[f"doc/{doc_id}/{self.passage_ids.get((doc_id, n), f'p{n}')}"]
 
     def ref(self, ref: str) -> URIRef:
         return self.ns.state(ref) if self.registry.kind_of(ref) == "State" else self.ns.entity(ref)
@@ -111,7 +117,7 @@ class Emitter:
         if meta.get("kind"):
             g.add((node, DCTERMS.type, Literal(meta["kind"], lang="en")))
         for p in doc.passages:
-            pn = self.ns.passage(doc.id, p.n)
+            pn = self.passage(doc.id, p.n)
             g.add((pn, RDF.type, self.M.Passage))
             g.add((pn, RDFS.label, Literal(f"{doc.id} ¶{p.n}")))
             g.add((pn, DCTERMS.isPartOf, node))
@@ -122,7 +128,7 @@ class Emitter:
             for theme in theme_matcher.themes_in(p.text):
                 g.add((pn, self.M.theme, self.ns.theme(theme)))
         for m in mentions:
-            pn = self.ns.passage(doc.id, m.passage.n)
+            pn = self.passage(doc.id, m.passage.n)
             mn = URIRef(f"{pn}/m{m.start}-{m.end}")
             target = self.ref(m.ref)
             g.add((mn, RDF.type, self.M.Mention))
@@ -171,7 +177,7 @@ class Emitter:
         g.add((node, RDFS.label, Literal(f"{_words(spec['class'])}: {' – '.join(labels)}", lang="en")))
         g.add((node, self.M.quote, Literal(" ".join(a.quote.split()), lang="en")))
         for p in a.passages:
-            g.add((node, PROV.wasDerivedFrom, self.ns.passage(a.doc.id, p.n)))
+            g.add((node, PROV.wasDerivedFrom, self.passage(a.doc.id, p.n)))
         g.add((node, DCTERMS.source, self.ns.doc(a.doc.id)))
         g.add((node, PROV.wasAttributedTo, self.curators))
         g.add((node, PROV.wasGeneratedBy, self.build_activity))
@@ -245,7 +251,9 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
                  mentions: list[Mention], assertions: list[Assertion], started: dt.datetime) -> Dataset:
     ns = settings.ns
     ds = Dataset()
-    emitter = Emitter(settings, ontology, registry)
+    id_folder = settings.seeds / "ids"
+    ids.check_relationships(id_folder, assertions)
+    emitter = Emitter(settings, ontology, registry, ids.passage_ids(id_folder, docs))
     ontology_graph = ds.graph(ns.graph("ontology"))
     for triple in ontology.graph:
         ontology_graph.add(triple)

@@ -56,6 +56,8 @@ def load_state_links(folder: Path) -> dict[str, StateLink]:
     path = folder / WIKIDATA_FILE
     out: dict[str, StateLink] = {}
     errors: list[SeedError] = []
+    if not path.is_file():  # a seeds folder without links (test fixtures): no links, not an error
+        return out
     for line, row in _rows(path, ["iso3", "wikidata"]):
         iso3, qid = (row.get("iso3") or "").strip(), (row.get("wikidata") or "").strip()
         if not _ISO3.match(iso3):
@@ -75,6 +77,8 @@ def load_state_links(folder: Path) -> dict[str, StateLink]:
 def _public_sources(folder: Path) -> tuple[tuple[str, str], ...]:
     path = folder / PUBLIC_SOURCES_FILE
     out = []
+    if not path.is_file():
+        return ()
     for line, row in _rows(path, ["local", "public"]):
         local, public = (row.get("local") or "").strip(), (row.get("public") or "").strip()
         if not local or not public.startswith("https://"):
@@ -91,8 +95,10 @@ def public_source(quoted_from: str, folder: Path) -> str | None:
     return None
 
 
-def load_dataset_terms(folder: Path) -> dict:
+def load_dataset_terms(folder: Path) -> dict | None:
     path = folder / DATASET_FILE
+    if not path.is_file():
+        return None
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not str(data.get("license", "")).startswith("https://"):
         raise SeedError("needs `license: https://...`", path, 1, "license")
@@ -120,6 +126,8 @@ def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
             counts["iso_pages"] += 1
     dataset = ns.ID["dataset"]
     terms = load_dataset_terms(folder)
+    if terms is None:
+        return counts
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, RDFS.label, Literal("mdkg: the migration-and-development knowledge graph", lang="en")))
     g.add((dataset, DCTERMS.license, URIRef(terms["license"])))
