@@ -52,7 +52,7 @@ def local_path(value: str) -> str | None:
     if not value.startswith(b):
         return None
     rest = value[len(b) :]
-    for root in ("id/", "ontology", "shapes", CONTEXT_PATH.lstrip("/")):
+    for root in ("id/", "graph/", "ontology", "shapes", CONTEXT_PATH.lstrip("/")):
         if rest.startswith(root):
             return "/" + rest
     return None
@@ -256,6 +256,21 @@ async def dereference(request: Request, rest: str) -> Response:
         return RedirectResponse(f"/id/{moved}{'.' + ext if ext else ''}{query}", status_code=301)
     subject = entity_iri(stem)
     return await _rdf_or_page(request, f"/id/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
+
+
+@router.api_route("/graph/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def named_graph(request: Request, rest: str) -> Response:
+    """A named graph's IRI (`{base}graph/registry`...) answers what the dataset says about the graph (its
+    provenance), negotiated like an entity; the graph's content is in the dumps and the SPARQL endpoint."""
+    from api import pages
+
+    stem, ext = split_extension(rest)
+    subject = base() + f"graph/{stem}"
+    try:
+        E.iri(subject)
+    except E.BadIri:
+        return pages.error_page(request, 404, f"not an IRI of this graph: /graph/{rest}")
+    return await _rdf_or_page(request, f"/graph/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
 
 
 # ------------------------------------------------------------------------------------------- redirects
