@@ -248,12 +248,13 @@ async def dereference(request: Request, rest: str) -> Response:
     except E.BadIri:
         return pages.error_page(request, 404, f"not an IRI of this graph: /id/{rest}")
     stem, ext = split_extension(rest)
+    for candidate, form in ((stem, ext), (rest, None)) if ext else ((rest, None),):
+        moved = await moved_to(request, candidate)
+        if moved is not None:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/id/{moved}{'.' + form if form else ''}{query}", status_code=301)
     if ext and not await in_thread(request, E.exists, entity_iri(stem)):
         stem, ext = rest, None  # an id that happens to end like an extension
-    moved = await moved_to(request, stem)
-    if moved is not None:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"/id/{moved}{'.' + ext if ext else ''}{query}", status_code=301)
     subject = entity_iri(stem)
     return await _rdf_or_page(request, f"/id/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
 

@@ -269,8 +269,8 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
         emitter.document(ds.graph(ns.graph(f"doc/{doc.id}")), doc, by_doc.get(doc.id, []), themes)
     for a in assertions:
         emitter.assertion(ds.graph(ns.graph(f"doc/{a.doc.id}")), a)
-    graphs = [c.identifier for c in ds.contexts()
+    graphs = [c.identifier for c in ds.graphs()
               if isinstance(c.identifier, URIRef) and c.identifier != DATASET_DEFAULT_GRAPH_ID]
-    emitter.build_graph(ds.graph(ns.graph("build")), docs, started, graphs)
+    emitter.build_graph(ds.graph(ns.graph("build")), docs, started, [*graphs, ns.graph("build")])
     assert set(assertion_types())  # the type table is loaded once and shared with the assertions stage
     return ds
