@@ -388,8 +388,8 @@ def write_triples(triples: Iterable, fmt: Format, prefixes: dict[str, str] | Non
 
 
 # ---------------------------------------------------------------------------------------------- entity documents
-# Linked-data answers about one thing (api.linkeddata): grouped, prefixed Turtle and compact JSON-LD with a
-# published @context (GET /context.jsonld), one node object per subject, nodes that only one other node points at
+# Linked-data answers about one thing (api.linkeddata): grouped, prefixed Turtle and compact JSON-LD with the
+# published @context (GET /context.jsonld) inline, one node object per subject, nodes that only one other node points at
 # (a relationship's roles, the labels of what the entity points at) nested where they are used.
 
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -448,8 +448,9 @@ def _node_ref(term, prefixes) -> str:
     return f"_:{term.value}" if isinstance(term, ox.BlankNode) else _compact(term.value, prefixes)
 
 
-def write_compact_jsonld(triples: Iterable, base: str, context_url: str, main: str | None = None) -> bytes:
-    """Compact JSON-LD: `{"@context": context_url, "@graph": [...]}` with one node object per subject."""
+def write_compact_jsonld(triples: Iterable, base: str, main: str | None = None) -> bytes:
+    """Compact JSON-LD: `{"@context": {...}, "@graph": [...]}` with one node object per subject. The context is the
+    published one (GET /context.jsonld), written inline so that a client needs no second request to read it."""
     prefixes = document_prefixes(base)
     triples = _order(triples, main)
     by_subject: dict = {}
@@ -491,5 +492,5 @@ def write_compact_jsonld(triples: Iterable, base: str, context_url: str, main: s
 
     graph = [node_object(s, frozenset()) for s in by_subject if s not in nested]
     graph += [node_object(s, frozenset()) for s in by_subject if s not in emitted]  # nested only in a cycle
-    doc = {"@context": context_url, "@graph": graph}
+    doc = {**jsonld_context(base), "@graph": graph}
     return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

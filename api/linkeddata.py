@@ -156,13 +156,13 @@ async def construct(request: Request, query: str, fmt: F.Format, main: str | Non
     if fmt.key == "turtle":
         body = F.write_grouped_turtle(triples, base(), main)
         return Response(body, media_type=fmt.content_type)
-    body = F.write_compact_jsonld(triples, base(), iri_of(CONTEXT_PATH), main)
+    body = F.write_compact_jsonld(triples, base(), main)
     return Response(body, media_type=fmt.content_type)
 
 
 @router.api_route(CONTEXT_PATH, methods=["GET", "HEAD"], include_in_schema=False)
 async def jsonld_context() -> Response:
-    """The @context every JSON-LD answer names (its IRI is `{base}context.jsonld`)."""
+    """The @context of every JSON-LD answer (which carries it inline); its IRI is `{base}context.jsonld`."""
     body = json.dumps(F.jsonld_context(base()), indent=1).encode("utf-8")
     return Response(body, media_type="application/ld+json",
                     headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"})
