@@ -596,6 +596,11 @@ class Passage:
     end_line: int | None
     label: str | None
     evidence_for: list[tuple[str, str, str | None]]  # (relationship iri, label, quote)
+    # `n` is the number of the passage's kept id (its IRI ends in p{n}); its place in the document is `ordinal`, and
+    # the passages before and after it are found by ordinal (ids stay when a document changes, ordinals do not)
+    ordinal: int | None = None
+    previous_iri: str | None = None
+    next_iri: str | None = None
 
 
 def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passage | None:
@@ -603,8 +608,11 @@ def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passag
     p = iri(p_iri)
     rows = _rows(
         store,
-        f"""SELECT ?text ?start ?end ?label ?doc ?title WHERE {{
+        f"""SELECT ?text ?start ?end ?label ?doc ?title ?ord ?prev ?next WHERE {{
         {p} mdkg:text ?text . OPTIONAL {{ {p} mdkg:startLine ?start }} OPTIONAL {{ {p} mdkg:endLine ?end }}
+        OPTIONAL {{ {p} mdkg:ordinal ?ord ; dcterms:isPartOf ?d
+          OPTIONAL {{ ?prev dcterms:isPartOf ?d ; mdkg:ordinal ?po FILTER(?po = ?ord - 1) }}
+          OPTIONAL {{ ?next dcterms:isPartOf ?d ; mdkg:ordinal ?no FILTER(?no = ?ord + 1) }} }}
         OPTIONAL {{ {p} rdfs:label ?label }}
         OPTIONAL {{ {p} dcterms:isPartOf ?doc OPTIONAL {{ ?doc dcterms:title ?title }} }}
         }} LIMIT 1""",
@@ -631,6 +639,9 @@ def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passag
         _int(r["end"]) or None,
         _v(r["label"]),
         [(e["r"].value, _v(e["label"]) or local_name(e["r"].value), _v(e["quote"])) for e in ev],
+        _int(r["ord"]) or None,
+        _v(r["prev"]),
+        _v(r["next"]),
     )
 
 
