@@ -76,8 +76,9 @@ def load_relationship_register(folder: Path) -> dict[str, Kept]:
         if not ID.match(row["id"]):
             errors.append(SeedError(f"{row['id']!r} is not an id (a-z, 0-9, -)", path, line, "id"))
         elif row["id"] in out:
-            errors.append(SeedError(f"{row['id']} listed twice (first at line {out[row['id']].line})", path, line,
-                                    "id"))
+            errors.append(
+                SeedError(f"{row['id']} listed twice (first at line {out[row['id']].line})", path, line, "id")
+            )
         else:
             out[row["id"]] = Kept(row["id"], row["document"], row["type"], row["meaning"], line)
     if errors:
@@ -105,10 +106,14 @@ def check_relationships(folder: Path, assertions: list) -> list:
         kept = register.get(a.id)
         now = meaning(a.values)
         if kept is not None and (kept.document, kept.type, kept.meaning) != (a.doc.id, a.type, now):
-            errors.append(where.error(
-                f"id {a.id!r} meant {kept.type} {kept.meaning} in {kept.document} ({RELATIONSHIPS_FILE} line "
-                f"{kept.line}); it now says {a.type} {now} in {a.doc.id}. An id never changes meaning: give this "
-                f"relation a new id and map the old one in {REDIRECTS_FILE}", "id"))
+            errors.append(
+                where.error(
+                    f"id {a.id!r} meant {kept.type} {kept.meaning} in {kept.document} ({RELATIONSHIPS_FILE} line "
+                    f"{kept.line}); it now says {a.type} {now} in {a.doc.id}. An id never changes meaning: give this "
+                    f"relation a new id and map the old one in {REDIRECTS_FILE}",
+                    "id",
+                )
+            )
     if errors:
         raise SeedErrors(errors)
     return missing
@@ -128,8 +133,9 @@ def load_passage_register(folder: Path) -> dict[str, list[tuple[str, str]]]:
         elif not re.fullmatch(r"[0-9a-f]{40}", row["sha1"]):
             errors.append(SeedError("expected the 40 hex digits of a SHA-1", path, line, "sha1"))
         elif key in ids:
-            errors.append(SeedError(f"{row['id']} of {row['document']} listed twice (first at line {ids[key]})",
-                                    path, line, "id"))
+            errors.append(
+                SeedError(f"{row['id']} of {row['document']} listed twice (first at line {ids[key]})", path, line, "id")
+            )
         else:
             ids[key] = line
             out.setdefault(row["document"], []).append((row["id"], row["sha1"]))

@@ -91,7 +91,7 @@ def public_source(quoted_from: str, folder: Path) -> str | None:
     """The public address of a file a seed quotes from (`raw/owner_repo/...`), or None if none is known."""
     for local, public in _public_sources(folder):
         if quoted_from.startswith(local):
-            return public + quoted_from[len(local):]
+            return public + quoted_from[len(local) :]
     return None
 
 
@@ -135,10 +135,20 @@ def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
         g.add((dataset, DCTERMS.rights, Literal(" ".join(text.split()), lang="en")))
     g.add((dataset, VOID.uriSpace, Literal(ns.base)))
     for name, target, predicate, n, label in (
-        ("wikidata", "https://www.wikidata.org/", OWL.sameAs, counts["wikidata_states"],
-         "states to Wikidata items (source: Our World in Data, CountriesRegions)"),
-        ("iso-3166", "https://www.iso.org/obp/", RDFS.seeAlso, counts["iso_pages"],
-         "states to their ISO 3166-1 code pages on the ISO Online Browsing Platform"),
+        (
+            "wikidata",
+            "https://www.wikidata.org/",
+            OWL.sameAs,
+            counts["wikidata_states"],
+            "states to Wikidata items (source: Our World in Data, CountriesRegions)",
+        ),
+        (
+            "iso-3166",
+            "https://www.iso.org/obp/",
+            RDFS.seeAlso,
+            counts["iso_pages"],
+            "states to their ISO 3166-1 code pages on the ISO Online Browsing Platform",
+        ),
     ):
         linkset = ns.ID[f"dataset/linkset/{name}"]
         g.add((dataset, VOID.subset, linkset))

@@ -42,8 +42,7 @@ def store(built_dataset) -> ox.Store:
 
 
 def count(store: ox.Store, where: str) -> int:
-    rows = list(store.query(PREFIXES + f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}",
-                            use_default_graph_as_union=True))
+    rows = list(store.query(PREFIXES + f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", use_default_graph_as_union=True))
     return int(rows[0]["n"].value)
 
 
@@ -62,8 +61,10 @@ def test_skos_s13_no_label_is_both_preferred_and_alternative(store):
 
 
 def test_skos_s14_one_preferred_label_per_language(store):
-    assert count(store, "SELECT DISTINCT ?s WHERE { ?s skos:prefLabel ?a, ?b "
-                        "FILTER(?a != ?b && LANG(?a) = LANG(?b)) }") == 0
+    assert (
+        count(store, "SELECT DISTINCT ?s WHERE { ?s skos:prefLabel ?a, ?b FILTER(?a != ?b && LANG(?a) = LANG(?b)) }")
+        == 0
+    )
 
 
 def test_skos_s27_related_is_disjoint_with_broader_transitive(store):
@@ -81,20 +82,33 @@ def test_curator_notes_are_editorial_notes_not_descriptions(store):
 def test_no_local_paths_and_no_store_internals(store):
     local = r"(^|[ (])(raw/|/work/|/home/|/tmp/|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\\.(csv|html|yaml|txt))"
     assert count(store, f"?s ?p ?o FILTER(ISLITERAL(?o) && REGEX(STR(?o), '{local}'))") == 0
-    assert count(store, "GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?s), 'urn:x-rdflib') "
-                        "|| STRSTARTS(STR(?o), 'urn:x-rdflib') || STRSTARTS(STR(?g), 'urn:x-rdflib'))") == 0
+    assert (
+        count(
+            store,
+            "GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?s), 'urn:x-rdflib') "
+            "|| STRSTARTS(STR(?o), 'urn:x-rdflib') || STRSTARTS(STR(?g), 'urn:x-rdflib'))",
+        )
+        == 0
+    )
     # every quoted treaty fact cites a public address (a working copy: its repository at the commit)
     quoted = "?f a <http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement> ; mdkg:quote ?q "
     assert count(store, quoted) > 20
-    assert count(store, quoted + "FILTER NOT EXISTS { ?f <http://www.w3.org/ns/prov#wasDerivedFrom> ?src "
-                        "FILTER(STRSTARTS(STR(?src), 'http')) }") == 0
+    assert (
+        count(
+            store,
+            quoted + "FILTER NOT EXISTS { ?f <http://www.w3.org/ns/prov#wasDerivedFrom> ?src "
+            "FILTER(STRSTARTS(STR(?src), 'http')) }",
+        )
+        == 0
+    )
 
 
 def test_states_link_to_wikidata_as_the_source_table_says(store):
     with (ROOT / "seeds" / "links" / "wikidata-states.csv").open(encoding="utf-8", newline="") as f:
         table = {r["iso3"]: r["wikidata"] for r in csv.DictReader(f)}
-    rows = store.query(PREFIXES + "SELECT ?s ?o WHERE { ?s a mdkg:State ; owl:sameAs ?o }",
-                       use_default_graph_as_union=True)
+    rows = store.query(
+        PREFIXES + "SELECT ?s ?o WHERE { ?s a mdkg:State ; owl:sameAs ?o }", use_default_graph_as_union=True
+    )
     links = {r["s"].value.rsplit("/", 1)[1]: r["o"].value for r in rows}
     assert len(links) >= 190
     assert links["PHL"] == "http://www.wikidata.org/entity/Q928"
@@ -109,10 +123,14 @@ def no_fetch(url, options=None):
 
 
 def entity_paths(store) -> list[str]:
-    rows = store.query(PREFIXES + f"""SELECT DISTINCT ?s WHERE {{
+    rows = store.query(
+        PREFIXES
+        + f"""SELECT DISTINCT ?s WHERE {{
         GRAPH ?g {{ ?s a ?c }} FILTER(?g IN (<{BASE}graph/registry>, <{BASE}graph/reference>))
-        FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }}""", use_default_graph_as_union=False)
-    return sorted("/" + r["s"].value[len(BASE):] for r in rows)
+        FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }}""",
+        use_default_graph_as_union=False,
+    )
+    return sorted("/" + r["s"].value[len(BASE) :] for r in rows)
 
 
 def test_every_entity_answers_compact_json_ld_with_the_published_context(base, store):
@@ -138,8 +156,18 @@ def test_every_entity_answers_compact_json_ld_with_the_published_context(base, s
     assert r.json()["@context"] == published
 
 
-@pytest.mark.parametrize("path", ["/id/iom", "/id/state/PHL", "/id/doc/iom-idm-2005", "/id/doc/iom-idm-2005/p287",
-                                  "/id/icrmw", "/id/region/142", "/ontology"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/iom",
+        "/id/state/PHL",
+        "/id/doc/iom-idm-2005",
+        "/id/doc/iom-idm-2005/p287",
+        "/id/icrmw",
+        "/id/region/142",
+        "/ontology",
+    ],
+)
 def test_json_ld_round_trip_with_pyld_gives_the_same_graph(base, path):
     compact = httpx.get(base + path, headers={"Accept": "application/ld+json"}, timeout=60).json()
     assert "@context" in compact and "@graph" in compact
@@ -182,7 +210,7 @@ def test_every_iri_of_ours_dereferences(base, built_dataset):
     failed = []
     with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as client:
         for iri in sorted(iris):
-            path = "/" + iri[len(BASE):].split("#", 1)[0]
+            path = "/" + iri[len(BASE) :].split("#", 1)[0]
             r = client.head(path, headers={"Accept": "text/turtle"})
             if r.status_code != 200 and r.status_code not in REDIRECT:
                 failed.append((iri, r.status_code))
@@ -219,14 +247,19 @@ def test_favicon(base):
 def test_void_states_the_dataset_licence_the_terms_and_the_linksets(base):
     r = httpx.get(base + "/.well-known/void", headers={"Accept": "application/n-triples"}, timeout=60)
     g = Graph().parse(data=r.text, format="nt")
-    rows = list(g.query("""PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcterms: <http://purl.org/dc/terms/>
+    rows = list(
+        g.query("""PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcterms: <http://purl.org/dc/terms/>
         SELECT ?licence (COUNT(DISTINCT ?rights) AS ?terms) WHERE {
           ?ds a void:Dataset ; void:sparqlEndpoint ?e ; dcterms:license ?licence ; dcterms:rights ?rights }
-        GROUP BY ?licence"""))
+        GROUP BY ?licence""")
+    )
     assert [(str(lic), int(n)) for lic, n in rows] == [("https://opensource.org/licenses/MIT", 4)]
-    linksets = {str(p): int(n) for p, n in g.query("""PREFIX void: <http://rdfs.org/ns/void#>
+    linksets = {
+        str(p): int(n)
+        for p, n in g.query("""PREFIX void: <http://rdfs.org/ns/void#>
         SELECT ?p ?n WHERE { ?ds void:sparqlEndpoint ?e ; void:subset ?l . ?l a void:Linkset ;
-        void:linkPredicate ?p ; void:triples ?n ; void:subjectsTarget ?ds }""")}
+        void:linkPredicate ?p ; void:triples ?n ; void:subjectsTarget ?ds }""")
+    }
     assert linksets["http://www.w3.org/2002/07/owl#sameAs"] >= 190
     assert linksets["http://www.w3.org/2000/01/rdf-schema#seeAlso"] >= 190
 
