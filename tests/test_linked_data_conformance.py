@@ -281,3 +281,20 @@ def test_json_ld_keys_are_compact(base):
     assert node["@id"] == "state:PHL"
     assert node["owl:sameAs"] == {"@id": "wd:Q928"}
     assert [n["@id"] for n in doc["@graph"]].count("state:PHL") == 1
+
+
+def test_the_old_iri_of_a_renamed_thing_redirects(tmp_path, monkeypatch, built_dataset):
+    """seeds/ids/redirects.csv maps an old id to the new one: the old IRI answers 301 to the new, any form."""
+    from sparql_server import mdkg_server
+
+    root = tmp_path / "root"
+    (root / "seeds" / "ids").mkdir(parents=True)
+    for name in ("ontology", "shapes", "queries"):
+        (root / name).symlink_to(ROOT / name)
+    (root / "seeds" / "ids" / "redirects.csv").write_text("old,new\nint-org-for-migration,iom\n", encoding="utf-8")
+    monkeypatch.setenv("MDKG_ROOT", str(root))
+    with mdkg_server(tmp_path, "--data", str(built_dataset), "--workers", "1") as (url, _proc):
+        r = httpx.get(url + "/id/int-org-for-migration.ttl", timeout=60, follow_redirects=False)
+        assert r.status_code == 301 and r.headers["location"].endswith("/id/iom.ttl")
+        assert httpx.get(url + "/id/iom", timeout=60, follow_redirects=False).status_code == 200
+        assert httpx.get(url + "/id/no-such-thing", timeout=60, follow_redirects=False).status_code == 404
