@@ -385,3 +385,112 @@ def write_triples(triples: Iterable, fmt: Format, prefixes: dict[str, str] | Non
     if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         kwargs["prefixes"] = PREFIXES if prefixes is None else prefixes
     return ox.serialize(triples, format=fmt.rdf, **kwargs) or b""
+
+
+# ---------------------------------------------------------------------------------------------- entity documents
+# Linked-data answers about one thing (api.linkeddata): grouped, prefixed Turtle and compact JSON-LD with the
+# published @context (GET /context.jsonld) inline, one node object per subject, nodes that only one other node points at
+# (a relationship's roles, the labels of what the entity points at) nested where they are used.
+
+RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LINK_PREFIXES = {
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "https://schema.org/",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+}
+
+
+def document_prefixes(base: str) -> dict[str, str]:
+    """Prefixes of an entity document for the server's base IRI: `id:` for its things, `mdkg:` for its terms."""
+    return {**PREFIXES, **LINK_PREFIXES, "mdkg": base + "ontology#", "id": base + "id/",
+            "state": base + "id/state/", "rel": base + "id/rel/"}
+
+
+def jsonld_context(base: str) -> dict:
+    """The published @context: the prefixes, so that every key and IRI of a document is a compact IRI."""
+    return {"@context": {"@version": 1.1, **document_prefixes(base)}}
+
+
+def _order(triples: Iterable, main: str | None) -> list:
+    def key(t):
+        s = t.subject
+        first = 0 if isinstance(s, ox.NamedNode) and s.value == main else 1 if isinstance(s, ox.NamedNode) else 2
+        return (first, str(s), t.predicate.value != RDF_TYPE_IRI, t.predicate.value, str(t.object))
+
+    return sorted({t for t in triples}, key=key)
+
+
+def write_grouped_turtle(triples: Iterable, base: str, main: str | None = None) -> bytes:
+    """Turtle with one block per subject (the described thing first), prefixed."""
+    triples = _order(triples, main)
+    terms = [term for t in triples for term in (t.subject, t.predicate, t.object)]
+    iris = {term.value for term in terms if isinstance(term, ox.NamedNode)}
+    iris |= {t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal)}
+    used = {k: v for k, v in document_prefixes(base).items() if any(i.startswith(v) for i in iris)}
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used) or b""
+
+
+def _compact(iri: str, prefixes: dict[str, str]) -> str:
+    best = ""
+    for name, ns in prefixes.items():
+        if iri.startswith(ns) and len(ns) > len(prefixes.get(best, "")):
+            best = name
+    if best:
+        rest = iri[len(prefixes[best]) :]
+        if rest and not rest.startswith("//") and "#" not in rest[:1]:
+            return f"{best}:{rest}"
+    return iri
+
+
+def _node_ref(term, prefixes) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else _compact(term.value, prefixes)
+
+
+def write_compact_jsonld(triples: Iterable, base: str, main: str | None = None) -> bytes:
+    """Compact JSON-LD: `{"@context": {...}, "@graph": [...]}` with one node object per subject. The context is the
+    published one (GET /context.jsonld), written inline so that a client needs no second request to read it."""
+    prefixes = document_prefixes(base)
+    triples = _order(triples, main)
+    by_subject: dict = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    pointed: dict = {}
+    for t in triples:
+        if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object in by_subject:
+            pointed.setdefault(t.object, set()).add(t.subject)
+    main_node = ox.NamedNode(main) if main else None
+    # a node is nested where it is used when exactly one other node points at it (once) and it is not the main one
+    nested = {n for n, by in pointed.items() if len(by) == 1 and n != main_node and n not in by}
+    uses = {n: sum(1 for t in triples if t.object == n) for n in nested}
+    nested = {n for n in nested if uses[n] == 1}
+
+    emitted: set = set()
+
+    def node_object(subject, trail: frozenset) -> dict:
+        emitted.add(subject)
+        obj: dict = {"@id": _node_ref(subject, prefixes)}
+        for t in by_subject.get(subject, []):
+            if t.predicate.value == RDF_TYPE_IRI and isinstance(t.object, ox.NamedNode):
+                obj.setdefault("@type", []).append(_compact(t.object.value, prefixes))
+                continue
+            key = _compact(t.predicate.value, prefixes)
+            obj.setdefault(key, []).append(value(t.object, trail | {subject}))
+        return {k: (v[0] if isinstance(v, list) and len(v) == 1 and k != "@type" else v) for k, v in obj.items()}
+
+    def value(o, trail: frozenset):
+        if isinstance(o, ox.Literal):
+            if o.language:
+                return {"@value": o.value, "@language": o.language}
+            if o.datatype.value == _XSD_STRING:
+                return o.value
+            return {"@value": o.value, "@type": _compact(o.datatype.value, prefixes)}
+        if o in nested and o not in trail:
+            return node_object(o, trail)
+        return {"@id": _node_ref(o, prefixes)}
+
+    graph = [node_object(s, frozenset()) for s in by_subject if s not in nested]
+    graph += [node_object(s, frozenset()) for s in by_subject if s not in emitted]  # nested only in a cycle
+    doc = {**jsonld_context(base), "@graph": graph}
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

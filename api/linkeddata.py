@@ -18,13 +18,15 @@ code run in a thread (`in_thread`). Nothing here loads the dataset a second time
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import re
 from collections import OrderedDict
 from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from api import formats as F
 from api.workers import Job
@@ -36,6 +38,7 @@ router = APIRouter()
 RDF_KEYS = ("turtle", "jsonld", "ntriples", "rdfxml")
 EXTENSIONS = {F.BY_KEY[k].extension: F.BY_KEY[k] for k in RDF_KEYS} | {"html": F.BY_KEY["html"]}
 INCOMING_CAP = 1000
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 # ------------------------------------------------------------------------------------------- IRI <-> path
@@ -49,7 +52,7 @@ def local_path(value: str) -> str | None:
     if not value.startswith(b):
         return None
     rest = value[len(b) :]
-    for root in ("id/", "ontology", "shapes"):
+    for root in ("id/", "graph/", "ontology", "shapes", CONTEXT_PATH.lstrip("/")):
         if rest.startswith(root):
             return "/" + rest
     return None
@@ -135,13 +138,34 @@ async def cached(request: Request, key: str, fn, *args):
     return cache[full]
 
 
-async def construct(request: Request, query: str, fmt: F.Format) -> Response:
+CONTEXT_PATH = "/context.jsonld"
+
+
+async def construct(request: Request, query: str, fmt: F.Format, main: str | None = None) -> Response:
+    """The triples of a CONSTRUCT in `fmt`; Turtle grouped by subject and JSON-LD compacted (api.formats), with
+    `main` (the described thing) first."""
     config = request.app.state.config
-    job = Job(query, graph_format=fmt.key, max_rows=config.max_rows)
+    shaped = fmt.key in ("turtle", "jsonld")
+    job = Job(query, graph_format="ntriples" if shaped else fmt.key, max_rows=config.max_rows)
     outcome = await request.app.state.pool.run(job, config.deadline, internal=True)
     if outcome.status != 200:
         raise StoreUnavailable(outcome.status, outcome.body.decode("utf-8", "replace").strip())
-    return Response(outcome.body, media_type=fmt.content_type)
+    if not shaped:
+        return Response(outcome.body, media_type=fmt.content_type)
+    triples = list(ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES))
+    if fmt.key == "turtle":
+        body = F.write_grouped_turtle(triples, base(), main)
+        return Response(body, media_type=fmt.content_type)
+    body = F.write_compact_jsonld(triples, base(), main)
+    return Response(body, media_type=fmt.content_type)
+
+
+@router.api_route(CONTEXT_PATH, methods=["GET", "HEAD"], include_in_schema=False)
+async def jsonld_context() -> Response:
+    """The @context of every JSON-LD answer (which carries it inline); its IRI is `{base}context.jsonld`."""
+    body = json.dumps(F.jsonld_context(base()), indent=1).encode("utf-8")
+    return Response(body, media_type="application/ld+json",
+                    headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"})
 
 
 def description_query(subject: str) -> str:
@@ -205,7 +229,7 @@ async def _rdf_or_page(request: Request, path: str, subject: str, ext: str | Non
         elif not await in_thread(request, E.exists, subject):
             return problem(404, f"nothing is known about {subject}", instance=path)
         else:
-            response = await construct(request, description_query(subject), fmt)
+            response = await construct(request, description_query(subject), fmt, subject)
     except StoreUnavailable as e:
         if fmt.key == "html":
             return pages.error_page(request, e.status, str(e))
@@ -224,10 +248,60 @@ async def dereference(request: Request, rest: str) -> Response:
     except E.BadIri:
         return pages.error_page(request, 404, f"not an IRI of this graph: /id/{rest}")
     stem, ext = split_extension(rest)
+    for candidate, form in ((stem, ext), (rest, None)) if ext else ((rest, None),):
+        moved = await moved_to(request, candidate)
+        if moved is not None:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/id/{moved}{'.' + form if form else ''}{query}", status_code=301)
     if ext and not await in_thread(request, E.exists, entity_iri(stem)):
         stem, ext = rest, None  # an id that happens to end like an extension
     subject = entity_iri(stem)
     return await _rdf_or_page(request, f"/id/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
+
+
+@router.api_route("/graph/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def named_graph(request: Request, rest: str) -> Response:
+    """A named graph's IRI (`{base}graph/registry`...) answers what the dataset says about the graph (its
+    provenance), negotiated like an entity; the graph's content is in the dumps and the SPARQL endpoint."""
+    from api import pages
+
+    stem, ext = split_extension(rest)
+    subject = base() + f"graph/{stem}"
+    try:
+        E.iri(subject)
+    except E.BadIri:
+        return pages.error_page(request, 404, f"not an IRI of this graph: /graph/{rest}")
+    return await _rdf_or_page(request, f"/graph/{stem}", subject, ext, lambda: pages.entity_page(request, subject))
+
+
+# ------------------------------------------------------------------------------------------- redirects
+STATE_CODE = re.compile(r"^state/([A-Za-z]{3})$")
+
+
+def redirects() -> dict[str, str]:
+    """Old id -> new id of renamed things (seeds/ids/redirects.csv), read once."""
+    if not hasattr(redirects, "table"):
+        path = Path(SETTINGS.seeds) / "ids" / "redirects.csv"
+        table: dict[str, str] = {}
+        if path.is_file():
+            with path.open(encoding="utf-8", newline="") as f:
+                table = {r["old"]: r["new"] for r in csv.DictReader(f) if r.get("old") and r.get("new")}
+        redirects.table = table
+    return redirects.table
+
+
+async def moved_to(request: Request, stem: str) -> str | None:
+    """Where an id that names nothing now lives: a state code in the wrong case (`state/phl` -> `state/PHL`), or a
+    renamed thing. None if `stem` names something (or nothing is known)."""
+    m = STATE_CODE.match(stem)
+    if m and m.group(1) != m.group(1).upper():
+        upper = f"state/{m.group(1).upper()}"
+        if await in_thread(request, E.exists, entity_iri(upper)):
+            return upper
+    new = redirects().get(stem)
+    if new and not await in_thread(request, E.exists, entity_iri(stem)):
+        return new
+    return None
 
 
 # ------------------------------------------------------------------------------------------- ontology, shapes
@@ -257,6 +331,44 @@ async def ontology(request: Request, ext: str | None = None) -> Response:
         return problem(503, str(e))
     response.headers.update(link_headers("/ontology", fmt, ext is not None))
     return response
+
+
+def version_iri_query() -> str:
+    g = E.iri(str(SETTINGS.ns.graph("ontology")))
+    o = E.iri(base() + "ontology")
+    return f"SELECT ?v WHERE {{ GRAPH {g} {{ {o} <http://www.w3.org/2002/07/owl#versionIRI> ?v }} }}"
+
+
+def _version_iris(store) -> list[str]:
+    return [r["v"].value for r in store.query(version_iri_query())]
+
+
+@router.api_route("/ontology/{version}", methods=["GET", "HEAD"], include_in_schema=False)
+async def ontology_version(request: Request, version: str) -> Response:
+    """The ontology's owl:versionIRI resolves: the current version redirects to /ontology (an extension kept)."""
+    from api.problems import problem
+
+    stem, ext = split_extension(version)
+    try:
+        current = await cached(request, "ontology-versions", _version_iris)
+    except StoreUnavailable as e:
+        return problem(503, str(e))
+    if iri_of(f"/ontology/{stem}") not in current:
+        known = ", ".join(local_path(v) or v for v in current) or "none"
+        return problem(404, f"no such version of the ontology: {stem}; this server has {known}")
+    return RedirectResponse("/ontology" + (f".{ext}" if ext else ""), status_code=302)
+
+
+@router.api_route("/api", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/api/", methods=["GET", "HEAD"], include_in_schema=False)
+async def api_root() -> Response:
+    return RedirectResponse("/api/docs", status_code=302)
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
+async def favicon() -> Response:
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 SHAPES_FILE = "mdkg-shapes.ttl"

@@ -127,6 +127,12 @@ class RelationshipOut(BaseModel):
     participants: list[Participant]
 
 
+class ExternalIdOut(BaseModel):
+    scheme: str  # Wikidata, ISO 3166-1 alpha-3, ...
+    id: str
+    url: str  # the page that resolves it ("" if none)
+
+
 class EntityOut(BaseModel):
     id: str
     iri: str
@@ -138,6 +144,7 @@ class EntityOut(BaseModel):
     neighbours: list[Neighbour]
     neighbours_truncated: bool
     relationships: list[RelationshipOut]
+    external_ids: list[ExternalIdOut] = []
 
 
 class InstrumentOut(BaseModel):
@@ -351,6 +358,7 @@ def entity_out(e: E.Entity, neighbour_limit: int, incoming: list[tuple[str, str,
     if len(neighbours) > neighbour_limit:
         neighbours, truncated = neighbours[:neighbour_limit], True
     return EntityOut(
+        external_ids=[ExternalIdOut(scheme=x.scheme, id=x.id, url=x.url) for x in e.external_ids],
         id=LD.entity_id(e.iri) or e.iri,
         iri=e.iri,
         label=e.label,

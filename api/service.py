@@ -39,6 +39,25 @@ STATS_QUERIES = {
 }
 
 
+def about_query() -> str:
+    """The build's own description of the dataset (seeds/links/dataset.yaml): licence, terms, linksets."""
+    ds = f"<{SETTINGS.ns.ID['dataset']}>"
+    return (
+        f"SELECT ?s ?p ?o WHERE {{ {{ {ds} ?p ?o BIND({ds} AS ?s) }} "
+        f"UNION {{ {ds} <{VOID}subset> ?s . ?s ?p ?o }} }}"
+    )
+
+
+def _term(b: dict):
+    if b["type"] == "uri":
+        return ox.NamedNode(b["value"])
+    if b["type"] == "bnode":
+        return ox.BlankNode(b["value"])
+    if "xml:lang" in b:
+        return ox.Literal(b["value"], language=b["xml:lang"])
+    return ox.Literal(b["value"], datatype=ox.NamedNode(b["datatype"]) if "datatype" in b else None)
+
+
 def _n(name: str, ns: str = SD) -> ox.NamedNode:
     return ox.NamedNode(ns + name)
 
@@ -83,6 +102,10 @@ async def statistics(request: Request) -> dict:
 
 async def _compute_statistics(app) -> dict:
     stats: dict = {}
+    outcome = await app.state.pool.run(Job(about_query(), max_rows=10_000), HARD_MAX_TIMEOUT)
+    if outcome.status == 200:
+        rows = json.loads(outcome.body)["results"]["bindings"]
+        stats["about"] = [(_term(r["s"]), _term(r["p"]), _term(r["o"])) for r in rows if {"s", "p", "o"} <= set(r)]
     for key, query in STATS_QUERIES.items():
         outcome = await app.state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT)
         if outcome.status != 200:
@@ -111,6 +134,13 @@ def dataset_description(request: Request, stats: dict, partitions: bool) -> list
     ]
     for _fmt, url in dump_links(request):
         t.append(ox.Triple(ds, _n("dataDump", VOID), ox.NamedNode(url)))
+    ours = ox.NamedNode(SETTINGS.ns.ID["dataset"])
+    if stats.get("about"):  # licence, terms of the sources and linksets, as the build states them
+        t.append(ox.Triple(ds, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ours))
+    for s, p, o in stats.get("about", []):
+        if p.value in (RDF_TYPE.value, _n("uriSpace", VOID).value) and s == ours:
+            continue
+        t.append(ox.Triple(ds if s == ours else s, p, ds if o == ours else o))
     default = ox.BlankNode("defaultGraph")
     t += [ox.Triple(ds, _n("defaultGraph"), default), ox.Triple(default, RDF_TYPE, _n("Graph"))]
     if "triples" in stats:

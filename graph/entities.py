@@ -125,6 +125,7 @@ KNOWN_LABELS = {
     SKOS + "prefLabel": "preferred name",
     SKOS + "altLabel": "also called",
     SKOS + "definition": "definition",
+    SKOS + "editorialNote": "editorial note",
     SKOS + "inScheme": "in scheme",
     SKOS + "broader": "broader",
     SKOS + "narrower": "narrower",
@@ -398,8 +399,41 @@ class Entity:
     predicate_labels: dict[str, str]
 
     @property
+    def external_ids(self) -> list[ExternalId]:
+        """The identifiers other datasets use for this thing, each with the page that resolves it."""
+        return external_ids(self.properties)
+
+    @property
     def kinds(self) -> list[str]:
         return sorted({local_name(t.value) for t in self.types if t.value.startswith(str(SETTINGS.ns.MDKG))})
+
+
+@dataclass(frozen=True)
+class ExternalId:
+    scheme: str
+    id: str
+    url: str
+
+
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+ISO_OBP = "https://www.iso.org/obp/ui/#iso:code:3166:"
+M49_PAGE = "https://unstats.un.org/unsd/methodology/m49/"
+
+
+def external_ids(properties: dict[str, list[Value]], settings: Settings = SETTINGS) -> list[ExternalId]:
+    """Wikidata (owl:sameAs), ISO 3166-1 codes and the UN M49 code of an entity, from its values."""
+    m = str(settings.ns.MDKG)
+    first = {p: vs[0].value for p, vs in properties.items() if vs}
+    alpha2 = first.get(m + "iso3166Alpha2")
+    qids = [v.value[len(WIKIDATA_ENTITY):] for v in properties.get(OWL + "sameAs", [])
+            if v.is_iri and v.value.startswith(WIKIDATA_ENTITY)]
+    out = [ExternalId("Wikidata", q, "https://www.wikidata.org/wiki/" + q) for q in qids]
+    for prop, scheme in (("iso3166Alpha3", "ISO 3166-1 alpha-3"), ("iso3166Alpha2", "ISO 3166-1 alpha-2")):
+        if first.get(m + prop):
+            out.append(ExternalId(scheme, first[m + prop], ISO_OBP + alpha2 if alpha2 else ""))
+    if first.get(m + "iso3166Numeric"):
+        out.append(ExternalId("UN M49 (ISO 3166-1 numeric)", first[m + "iso3166Numeric"], M49_PAGE))
+    return out
 
 
 def exists(store, subject: str, settings: Settings = SETTINGS) -> bool:
@@ -562,6 +596,11 @@ class Passage:
     end_line: int | None
     label: str | None
     evidence_for: list[tuple[str, str, str | None]]  # (relationship iri, label, quote)
+    # `n` is the number of the passage's kept id (its IRI ends in p{n}); its place in the document is `ordinal`, and
+    # the passages before and after it are found by ordinal (ids stay when a document changes, ordinals do not)
+    ordinal: int | None = None
+    previous_iri: str | None = None
+    next_iri: str | None = None
 
 
 def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passage | None:
@@ -569,8 +608,11 @@ def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passag
     p = iri(p_iri)
     rows = _rows(
         store,
-        f"""SELECT ?text ?start ?end ?label ?doc ?title WHERE {{
+        f"""SELECT ?text ?start ?end ?label ?doc ?title ?ord ?prev ?next WHERE {{
         {p} mdkg:text ?text . OPTIONAL {{ {p} mdkg:startLine ?start }} OPTIONAL {{ {p} mdkg:endLine ?end }}
+        OPTIONAL {{ {p} mdkg:ordinal ?ord ; dcterms:isPartOf ?d
+          OPTIONAL {{ ?prev dcterms:isPartOf ?d ; mdkg:ordinal ?po FILTER(?po = ?ord - 1) }}
+          OPTIONAL {{ ?next dcterms:isPartOf ?d ; mdkg:ordinal ?no FILTER(?no = ?ord + 1) }} }}
         OPTIONAL {{ {p} rdfs:label ?label }}
         OPTIONAL {{ {p} dcterms:isPartOf ?doc OPTIONAL {{ ?doc dcterms:title ?title }} }}
         }} LIMIT 1""",
@@ -597,6 +639,9 @@ def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passag
         _int(r["end"]) or None,
         _v(r["label"]),
         [(e["r"].value, _v(e["label"]) or local_name(e["r"].value), _v(e["quote"])) for e in ev],
+        _int(r["ord"]) or None,
+        _v(r["prev"]),
+        _v(r["next"]),
     )
 
 

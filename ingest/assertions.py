@@ -20,7 +20,8 @@ from ingest.ontology import Ontology
 from ingest.registry import Registry
 from ingest.yamlio import Located, item_line, load_yaml
 
-COMMON_FIELDS = {"type", "quote", "start", "end", "themes", "note"}
+COMMON_FIELDS = {"id", "type", "quote", "start", "end", "themes", "note"}
+REL_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TYPES_FILE = Path(__file__).with_name("assertion_types.yaml")
 
 
@@ -41,6 +42,7 @@ class Assertion:
     end: Any = None
     themes: list[str] = field(default_factory=list)
     note: str | None = None
+    id: str | None = None  # kept in the seed file (ingest/ids.py); the IRI is {base}id/rel/{id}
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -48,7 +50,10 @@ class Assertion:
 
     @property
     def key(self) -> str:
-        """A stable id from the assertion's content (not its position in the file)."""
+        """The kept id; for an assertion that has none yet, an id from its content (not its position in the file),
+        which `python -m ingest.ids` writes into the seed file."""
+        if self.id is not None:
+            return self.id
         canonical = json.dumps([self.doc.id, self.type, self.values, " ".join(self.quote.split())],
                                sort_keys=True, default=str)
         return hashlib.sha1(canonical.encode()).hexdigest()[:12]
@@ -139,8 +144,12 @@ def _assertion(entry: Any, doc: Document, index: QuoteIndex, registry: Registry,
                 dates[key] = parse_partial_date(entry[key])
             except ValueError as e:
                 raise entry.error(str(e), key) from None
+    rel_id = entry.get("id")
+    if rel_id is not None and (not isinstance(rel_id, str) or not REL_ID.match(rel_id)):
+        raise entry.error(f"{rel_id!r} is not an id (lower-case a-z, 0-9, -; quote one that YAML reads as a number)",
+                          "id")
     return Assertion(doc, kind, values, quote, passages, entry, dates.get("start"), dates.get("end"),
-                     list(entry.get("themes") or []), entry.get("note"))
+                     list(entry.get("themes") or []), entry.get("note"), rel_id)
 
 
 def _field(entry: Located, name: str, rule: dict, doc: Document, registry: Registry,

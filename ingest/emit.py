@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterable
 
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from ingest import ids, links, treaties
 from ingest import states as state_reference
-from ingest import treaties
 from ingest.assertions import Assertion, assertion_types
 from ingest.dates import parse_partial_date
 from ingest.documents import Document
@@ -25,13 +26,19 @@ WIKIDATA = "http://www.wikidata.org/entity/"
 
 
 class Emitter:
-    def __init__(self, settings: Settings, ontology: Ontology, registry: Registry):
+    def __init__(self, settings: Settings, ontology: Ontology, registry: Registry,
+                 passage_ids: dict[tuple[str, int], str] | None = None):
         self.settings, self.ns, self.ontology, self.registry = settings, settings.ns, ontology, registry
+        self.passage_ids = passage_ids or {}
         self.M = self.ns.MDKG
         self.curators = self.ns.ID["agent/curators"]
         self.build_activity = self.ns.ID["activity/build"]
         self.mention_activity = self.ns.ID["activity/mention-detection"]
         self._types: dict[str, list[URIRef]] = {}
+
+    def passage(self, doc_id: str, n: int) -> URIRef:
+        """A passage's IRI: its kept id (ingest/ids.py), not its ordinal."""
+        return self.ns.ID[f"doc/{doc_id}/{self.passage_ids.get((doc_id, n), f'p{n}')}"]
 
     def ref(self, ref: str) -> URIRef:
         return self.ns.state(ref) if self.registry.kind_of(ref) == "State" else self.ns.entity(ref)
@@ -52,8 +59,10 @@ class Emitter:
             self.entity(g, entity)
         for iso3, names in self.registry.state_names.items():
             node = self.ns.state(iso3)
+            preferred = self.registry.states[iso3].name
             for alias in names.aliases:
-                g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
+                if alias != preferred:  # SKOS S13: a label is preferred or alternative, never both
+                    g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
             for demonym in names.demonyms:
                 g.add((node, self.M.demonym, Literal(demonym, lang="en")))
             if names.wikidata:
@@ -66,7 +75,8 @@ class Emitter:
         g.add((node, SKOS.prefLabel, Literal(e.name, lang="en")))
         g.add((node, DCTERMS.identifier, Literal(e.id)))
         for alias in e.aliases:
-            g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
+            if alias != e.name:  # SKOS S13: the seed lists the name among the forms to detect; not an altLabel
+                g.add((node, SKOS.altLabel, Literal(alias, lang="en")))
         for acronym in e.acronyms:
             g.add((node, self.M.acronym, Literal(acronym)))
         if e.state:
@@ -82,8 +92,8 @@ class Emitter:
             g.add((node, DCTERMS.date, parse_partial_date(e.date)))
         if e.place:
             g.add((node, self.M.place, Literal(e.place)))
-        if e.note:
-            g.add((node, RDFS.comment, Literal(e.note, lang="en")))
+        if e.note:  # a note about the curation, not a description of the thing
+            g.add((node, SKOS.editorialNote, Literal(e.note, lang="en")))
         if e.wikidata:
             g.add((node, OWL.sameAs, URIRef(WIKIDATA + e.wikidata)))
 
@@ -107,7 +117,7 @@ class Emitter:
         if meta.get("kind"):
             g.add((node, DCTERMS.type, Literal(meta["kind"], lang="en")))
         for p in doc.passages:
-            pn = self.ns.passage(doc.id, p.n)
+            pn = self.passage(doc.id, p.n)
             g.add((pn, RDF.type, self.M.Passage))
             g.add((pn, RDFS.label, Literal(f"{doc.id} ¶{p.n}")))
             g.add((pn, DCTERMS.isPartOf, node))
@@ -118,7 +128,7 @@ class Emitter:
             for theme in theme_matcher.themes_in(p.text):
                 g.add((pn, self.M.theme, self.ns.theme(theme)))
         for m in mentions:
-            pn = self.ns.passage(doc.id, m.passage.n)
+            pn = self.passage(doc.id, m.passage.n)
             mn = URIRef(f"{pn}/m{m.start}-{m.end}")
             target = self.ref(m.ref)
             g.add((mn, RDF.type, self.M.Mention))
@@ -167,7 +177,7 @@ class Emitter:
         g.add((node, RDFS.label, Literal(f"{_words(spec['class'])}: {' – '.join(labels)}", lang="en")))
         g.add((node, self.M.quote, Literal(" ".join(a.quote.split()), lang="en")))
         for p in a.passages:
-            g.add((node, PROV.wasDerivedFrom, self.ns.passage(a.doc.id, p.n)))
+            g.add((node, PROV.wasDerivedFrom, self.passage(a.doc.id, p.n)))
         g.add((node, DCTERMS.source, self.ns.doc(a.doc.id)))
         g.add((node, PROV.wasAttributedTo, self.curators))
         g.add((node, PROV.wasGeneratedBy, self.build_activity))
@@ -178,7 +188,7 @@ class Emitter:
         for theme in a.themes:
             g.add((node, self.M.theme, self.ns.theme(theme)))
         if a.note:
-            g.add((node, RDFS.comment, Literal(a.note, lang="en")))
+            g.add((node, SKOS.editorialNote, Literal(a.note, lang="en")))
 
     def _shortcut(self, g: Graph, a: Assertion, rule: dict | None) -> None:
         if not rule:
@@ -241,13 +251,16 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
                  mentions: list[Mention], assertions: list[Assertion], started: dt.datetime) -> Dataset:
     ns = settings.ns
     ds = Dataset()
-    emitter = Emitter(settings, ontology, registry)
+    id_folder = settings.seeds / "ids"
+    ids.check_relationships(id_folder, assertions)
+    emitter = Emitter(settings, ontology, registry, ids.passage_ids(id_folder, docs))
     ontology_graph = ds.graph(ns.graph("ontology"))
     for triple in ontology.graph:
         ontology_graph.add(triple)
     emitter.registry_graph(ds.graph(ns.graph("registry")))
     state_reference.emit(ds, settings)
     treaties.emit(ds, settings)
+    links.emit(ds, settings)
     themes = ThemeMatcher(ontology)
     by_doc: dict[str, list[Mention]] = {}
     for m in mentions:
@@ -256,7 +269,8 @@ def emit_dataset(settings: Settings, ontology: Ontology, docs: list[Document], r
         emitter.document(ds.graph(ns.graph(f"doc/{doc.id}")), doc, by_doc.get(doc.id, []), themes)
     for a in assertions:
         emitter.assertion(ds.graph(ns.graph(f"doc/{a.doc.id}")), a)
-    graphs = [c.identifier for c in ds.contexts() if isinstance(c.identifier, URIRef)]
-    emitter.build_graph(ds.graph(ns.graph("build")), docs, started, graphs)
+    graphs = [c.identifier for c in ds.graphs()
+              if isinstance(c.identifier, URIRef) and c.identifier != DATASET_DEFAULT_GRAPH_ID]
+    emitter.build_graph(ds.graph(ns.graph("build")), docs, started, [*graphs, ns.graph("build")])
     assert set(assertion_types())  # the type table is loaded once and shared with the assertions stage
     return ds

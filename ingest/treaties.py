@@ -25,6 +25,7 @@ from pathlib import Path
 from rdflib import DCTERMS, RDF, RDFS, SKOS, XSD, Dataset, Literal, URIRef
 
 from ingest.errors import SeedError
+from ingest.links import public_source
 from ingest.states import reference_states
 from ingest.yamlio import Located, load_yaml
 from mdkg.settings import PROV, SETTINGS, Settings
@@ -452,10 +453,9 @@ def _fact_triples(g, settings: Settings, node: URIRef, prop: URIRef, fact: Fact,
     g.add((stmt, DCTERMS.source, Literal(fact.authority)))
     for q in fact.quote:
         g.add((stmt, settings.ns.MDKG.quote, Literal(q)))
-    if fact.quoted_from and fact.quoted_from.startswith("http"):
-        g.add((stmt, PROV.wasDerivedFrom, URIRef(fact.quoted_from)))
-    elif fact.quoted_from:
-        g.add((stmt, RDFS.comment,
-               Literal(f"quoted from {fact.quoted_from} (shared ratification data)", lang="en")))
+    public = fact.quoted_from if (fact.quoted_from or "").startswith("http") else (
+        fact.quoted_from and public_source(fact.quoted_from, settings.seeds / "links"))
+    if public:  # a working copy's local path never reaches the graph (seeds/links/public-sources.csv)
+        g.add((stmt, PROV.wasDerivedFrom, URIRef(public)))
     if fact.note:
         g.add((stmt, RDFS.comment, Literal(" ".join(fact.note.split()), lang="en")))

@@ -54,11 +54,13 @@ def test_iri_and_path_map_both_ways():
         (b + "ontology", "/ontology"),
         (b + "ontology#State", "/ontology#State"),
         (b + "shapes", "/shapes"),
+        (b + "graph/registry", "/graph/registry"),  # named graphs dereference too (issue 14)
+        (b + "context.jsonld", "/context.jsonld"),
     ):
         assert LD.local_path(iri) == path
         assert LD.iri_of(path) == iri
     assert LD.local_path("http://www.w3.org/ns/prov#Entity") is None
-    assert LD.local_path(b + "graph/registry") is None
+    assert LD.local_path(b + "dumps/mdkg.nq") is None
 
 
 @pytest.mark.parametrize("media_type", sorted(RDF_TYPES))
