@@ -28,6 +28,7 @@ from ingest.emit import emit_dataset
 from ingest.errors import SeedError, SeedErrors
 from ingest.figures import Figure, load_figures
 from ingest.figures import emit as emit_figures
+from ingest.ids import passage_ids
 from ingest.inputs import FILE as INPUTS_FILE
 from ingest.inputs import fingerprint, up_to_date
 from ingest.mentions import Candidate, Mention, detect, unresolved_candidates
@@ -74,7 +75,7 @@ def run_stages(settings: Settings) -> tuple[Dataset, dict]:
     candidates = unresolved_candidates(docs, mentions, ignore)
     figures = load_figures(settings.seeds / "figures", docs, registry, ontology)
     ds = emit_dataset(settings, ontology, docs, registry, mentions, assertions, started)
-    emit_figures(ds, settings, figures)
+    emit_figures(ds, settings, figures, passage_ids(settings.seeds / "ids", docs))
     union = _union(ds)
     findings = validate(union, load_shapes(settings.shapes_dir, settings.ns.base), ontology.graph)
     violations = [f for f in findings if f.severity == "Violation"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import DCTERMS, RDF, RDFS, XSD, Dataset, Literal, Namespace, URIRef
+from rdflib.namespace import SKOS
 
 from ingest.assertions import QuoteIndex
 from ingest.dates import parse_partial_date
@@ -370,9 +371,21 @@ def area_iri(settings: Settings, fig_area: str, kind: str) -> URIRef:
     return settings.ns.entity(fig_area)
 
 
-def emit(ds: Dataset, settings: Settings, figures: list[Figure]) -> None:
-    """The data set description into graph `figures`, each observation into its document's graph."""
+def emit(ds: Dataset, settings: Settings, figures: list[Figure],
+         passage_ids: dict[tuple[str, int], str] | None = None) -> None:
+    """The data set description into graph `figures`, each observation into its document's graph. Passages are
+    named by their kept ids (ingest/ids.py), in the figures' IRIs too, so that editing a document elsewhere
+    changes neither."""
     ns, M = settings.ns, settings.ns.MDKG
+    kept = passage_ids or {}
+
+    def passage(doc_id: str, n: int) -> URIRef:
+        return ns.ID[f"doc/{doc_id}/{kept.get((doc_id, n), f'p{n}')}"]
+
+    def key(f: Figure) -> str:
+        dims = (*f.dimensions[:4], f"{f.doc.id}/{kept.get((f.doc.id, f.passage.n), f'p{f.passage.n}')}")
+        return hashlib.sha1(json.dumps(dims).encode()).hexdigest()[:12]
+
     dataset = dataset_iri(settings)
     g = ds.graph(ns.graph("figures"))
     g.add((dataset, RDF.type, QB.DataSet))
@@ -387,7 +400,7 @@ def emit(ds: Dataset, settings: Settings, figures: list[Figure]) -> None:
         g.add((dataset, DCTERMS.source, ns.doc(doc_id)))
     curators, build = ns.ID["agent/curators"], ns.ID["activity/build"]
     for f in figures:
-        obs = ns.ID[f"figure/{f.key}"]
+        obs = ns.ID[f"figure/{key(f)}"]
         d = ds.graph(ns.graph(f"doc/{f.doc.id}"))
         d.add((obs, RDF.type, QB.Observation))
         d.add((obs, QB.dataSet, dataset))
@@ -395,7 +408,7 @@ def emit(ds: Dataset, settings: Settings, figures: list[Figure]) -> None:
         d.add((obs, SDMX_DIMENSION.refArea, area_iri(settings, f.area, f.area_kind)))
         d.add((obs, SDMX_DIMENSION.refPeriod, f.period.literal))
         d.add((obs, M.breakdown, Literal(f.breakdown)))
-        d.add((obs, M.statedIn, ns.passage(f.doc.id, f.passage.n)))
+        d.add((obs, M.statedIn, passage(f.doc.id, f.passage.n)))
         d.add((obs, SDMX_MEASURE.obsValue, Literal(f.value, datatype=XSD.decimal)))
         if f.upper is not None:
             d.add((obs, M.upperValue, Literal(f.upper, datatype=XSD.decimal)))
@@ -411,13 +424,13 @@ def emit(ds: Dataset, settings: Settings, figures: list[Figure]) -> None:
         for quote, passages in [(f.quote, f.passages), *f.also]:
             d.add((obs, M.quote, Literal(" ".join(quote.split()), lang="en")))
             for p in passages:
-                d.add((obs, PROV.wasDerivedFrom, ns.passage(f.doc.id, p.n)))
+                d.add((obs, PROV.wasDerivedFrom, passage(f.doc.id, p.n)))
         d.add((obs, DCTERMS.source, ns.doc(f.doc.id)))
         date = f.doc.meta.get("date") if isinstance(f.doc.meta, dict) else None
         if date is not None:
             d.add((obs, M.documentDate, parse_partial_date(date)))
-        if f.note:
-            d.add((obs, RDFS.comment, Literal(f.note, lang="en")))
+        if f.note:  # a curator's note: editorial, not a description (SKOS; issue 14)
+            d.add((obs, SKOS.editorialNote, Literal(f.note, lang="en")))
         d.add((obs, PROV.wasAttributedTo, curators))
         d.add((obs, PROV.wasGeneratedBy, build))
     g.add((ns.graph("figures"), PROV.wasGeneratedBy, build))
