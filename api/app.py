@@ -19,6 +19,7 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 
 from api.security import SecurityHeaders
 from api.workers import HARD_MAX_TIMEOUT, BackendSpec, WorkerPool, default_memory_limit_mb
@@ -37,6 +38,7 @@ class ServerConfig:
     workers: int = 4
     timeout: float = 30.0  # seconds per query; capped at HARD_MAX_TIMEOUT
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
+    max_answer_bytes: int = 64 * 2**20  # an answer larger than this is cut to the rows that fit
     max_request_bytes: int = 1_000_000  # body of a POST, query string of a GET
     service_allowlist: tuple[str, ...] = ()  # SERVICE endpoints a query may call (none by default)
     worker_memory_mb: int | None = None  # memory of a query worker past which it is killed (None: sized for RAM)
@@ -201,7 +203,9 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):  # no trace ever reaches a client
-        log.exception("internal error on %s %s", request.method, request.url.path)
+        if isinstance(exc, ClientDisconnect):  # the client left mid-request: nothing to answer, nothing to log
+            return PlainTextResponse("client disconnected\n", status_code=400)
+        log.error("internal error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         return PlainTextResponse("internal server error\n", status_code=500)
 
     app.add_middleware(RequestSizeLimit, limit=config.max_request_bytes)

@@ -3,7 +3,8 @@
 uvicorn closes a connection that idles *between* requests (keep-alive timeout), but not one that never finishes
 its request: a client may open thousands of sockets and send a header byte every few seconds. This protocol, a
 small subclass of uvicorn's h11 one, adds
-- a cap on open connections: past it a new connection gets `503` with `Retry-After` and is closed at once;
+- a cap on open connections, and a smaller one per client address: past either a new connection gets `503` with
+  `Retry-After` and is closed at once, so one client cannot take every connection;
 - a header timeout (the request line and headers must arrive within it) and a body timeout;
 - a proper answer when the request line or headers exceed the read buffer: `414`/`431` with a message and the
   security headers, instead of a bare 400;
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import resource
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import h11
@@ -27,6 +29,8 @@ from api.security import COMMON
 @dataclass(frozen=True)
 class HttpLimits:
     max_connections: int = 1000
+    # one address may hold this many (a reverse proxy in front counts as one address: raise it there)
+    per_address: int = 100
     header_timeout: float = 10.0  # seconds for the request line and headers
     body_timeout: float = 30.0  # seconds for a request body
     keep_alive: int = 5  # seconds a connection may idle between requests
@@ -50,28 +54,35 @@ def raw_response(status: int, reason: str, message: str, extra: tuple[tuple[byte
 def protocol_class(limits: HttpLimits) -> type[H11Protocol]:
     """An H11Protocol subclass bound to `limits` (uvicorn instantiates the class once per connection)."""
 
+    per_address: Counter = Counter()  # open connections per client address
+
     class GuardedH11Protocol(H11Protocol):
         def connection_made(self, transport) -> None:
+            peer = transport.get_extra_info("peername")
+            self.address = peer[0] if isinstance(peer, tuple) else str(peer)
             if len(self.connections) >= limits.max_connections:
-                transport.write(
-                    raw_response(
-                        503,
-                        "Service Unavailable",
-                        f"too many open connections ({limits.max_connections}); retry shortly",
-                        ((b"retry-after", b"5"),),
-                    )
-                )
+                problem = f"too many open connections ({limits.max_connections}); retry shortly"
+            elif per_address[self.address] >= limits.per_address:
+                problem = f"too many open connections from your address ({limits.per_address}); close some first"
+            else:
+                problem = ""
+            if problem:
+                transport.write(raw_response(503, "Service Unavailable", problem, ((b"retry-after", b"5"),)))
                 transport.close()
                 self.transport = transport
                 self.refused = True
                 return
             self.refused = False
+            per_address[self.address] += 1
             super().connection_made(transport)
             self._arm(limits.header_timeout)
 
         def connection_lost(self, exc) -> None:
             if getattr(self, "refused", False):
                 return
+            per_address[self.address] -= 1
+            if per_address[self.address] <= 0:
+                del per_address[self.address]
             self._disarm()
             super().connection_lost(exc)
 
@@ -174,10 +185,20 @@ class RateLimitedLog(logging.Filter):
 
 
 def quiet_floods() -> None:
-    for name in ("asyncio", "uvicorn.error", "uvicorn.access", "mdkg"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RateLimitedLog) for f in logger.filters):
-            logger.addFilter(RateLimitedLog())
+    """Rate-limit every log record on its way out: filters sit on the handlers (uvicorn's, and one on the root
+    logger for ours and asyncio's), since a logger's own filters do not see its children's records."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    handlers = list(root.handlers)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        handlers += logging.getLogger(name).handlers
+    for handler in handlers:
+        if not any(isinstance(f, RateLimitedLog) for f in handler.filters):
+            handler.addFilter(RateLimitedLog())
 
 
 def raise_open_files_limit() -> int:

@@ -82,8 +82,8 @@ class StoreUnavailable(Exception):
 class PoolStore:
     """`query()` over the worker pool, for synchronous code running in a thread (see `in_thread`)."""
 
-    def __init__(self, app, loop: asyncio.AbstractEventLoop):
-        self.app, self.loop = app, loop
+    def __init__(self, app, loop: asyncio.AbstractEventLoop, client: str | None = None):
+        self.app, self.loop, self.client = app, loop, client  # client: whose request this is (per-client limits)
 
     def query(self, query: str, use_default_graph_as_union: bool = True, **_):
         config = self.app.state.config
@@ -94,7 +94,7 @@ class PoolStore:
             graph_format="ntriples",
             max_rows=config.max_rows,
         )
-        run = self.app.state.pool.run(job, config.deadline, internal=True)
+        run = self.app.state.pool.run(job, config.deadline, internal=True, client=self.client)
         fut = asyncio.run_coroutine_threadsafe(run, self.loop)
         outcome = fut.result()
         if outcome.status != 200:
@@ -118,7 +118,7 @@ async def in_thread(request: Request, fn, *args, **kwargs):
     if key in memo:
         memo.move_to_end(key)
         return memo[key]
-    store = PoolStore(request.app, asyncio.get_running_loop())
+    store = PoolStore(request.app, asyncio.get_running_loop(), request.client.host if request.client else None)
     value = await asyncio.to_thread(fn, store, *args, **kwargs)
     memo[key] = value
     while len(memo) > MEMO_SIZE:
@@ -147,7 +147,8 @@ async def construct(request: Request, query: str, fmt: F.Format, main: str | Non
     config = request.app.state.config
     shaped = fmt.key in ("turtle", "jsonld")
     job = Job(query, graph_format="ntriples" if shaped else fmt.key, max_rows=config.max_rows)
-    outcome = await request.app.state.pool.run(job, config.deadline, internal=True)
+    client = request.client.host if request.client else None
+    outcome = await request.app.state.pool.run(job, config.deadline, internal=True, client=client)
     if outcome.status != 200:
         raise StoreUnavailable(outcome.status, outcome.body.decode("utf-8", "replace").strip())
     if not shaped:

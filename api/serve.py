@@ -52,6 +52,13 @@ from mdkg.settings import SETTINGS
     help="Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer.",
 )
 @click.option(
+    "--max-answer-mb",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 4096),
+    help="Largest answer in MiB; a larger one is cut to the rows that fit (header MDKG-Result-Truncated).",
+)
+@click.option(
     "--max-request-bytes",
     default=1_000_000,
     show_default=True,
@@ -95,6 +102,14 @@ from mdkg.settings import SETTINGS
     help="Open connections at most (lowered to fit the open-file limit); past it new ones get 503 and are closed.",
 )
 @click.option(
+    "--max-connections-per-address",
+    "per_address",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open connections one client address may hold (raise it behind a reverse proxy).",
+)
+@click.option(
     "--header-timeout",
     default=10.0,
     show_default=True,
@@ -120,12 +135,14 @@ def command(
     workers,
     timeout,
     max_rows,
+    max_answer_mb,
     max_request_bytes,
     allow_service,
     cors_origins,
     remote_headers,
     worker_memory_mb,
     max_connections,
+    per_address,
     header_timeout,
     unsafe_worker_network,
     log_level,
@@ -170,6 +187,7 @@ def command(
         workers=workers,
         timeout=timeout,
         max_rows=max_rows,
+        max_answer_bytes=max_answer_mb * 2**20,
         max_request_bytes=max_request_bytes,
         service_allowlist=tuple(allow_service),
         cors_origins=tuple(cors_origins),
@@ -179,16 +197,15 @@ def command(
         owned_dir=tmp,
     )
     limits = HttpLimits(
-        max_connections=connection_cap(max_connections, raise_open_files_limit(), workers),
+        max_connections=(cap := connection_cap(max_connections, raise_open_files_limit(), workers)),
+        per_address=min(per_address, cap),
         header_timeout=header_timeout,
         max_head_bytes=max_request_bytes + 65536,
     )
     click.echo(
         f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True
     )
-    quiet_floods()
-    server = uvicorn.Server(
-        uvicorn.Config(
+    config = uvicorn.Config(
             create_app(config),
             host=host,
             port=port,
@@ -197,8 +214,9 @@ def command(
             timeout_keep_alive=limits.keep_alive,
             h11_max_incomplete_event_size=limits.max_head_bytes,
             timeout_graceful_shutdown=10,
-        )
     )
+    quiet_floods()  # after uvicorn has set up its log handlers
+    server = uvicorn.Server(config)
     try:
         server.run()
     finally:  # the app removes `tmp` when it stops; this covers a failure before it started

@@ -102,12 +102,12 @@ async def statistics(request: Request) -> dict:
 
 async def _compute_statistics(app) -> dict:
     stats: dict = {}
-    outcome = await app.state.pool.run(Job(about_query(), max_rows=10_000), HARD_MAX_TIMEOUT)
+    outcome = await app.state.pool.run(Job(about_query(), max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
     if outcome.status == 200:
         rows = json.loads(outcome.body)["results"]["bindings"]
         stats["about"] = [(_term(r["s"]), _term(r["p"]), _term(r["o"])) for r in rows if {"s", "p", "o"} <= set(r)]
     for key, query in STATS_QUERIES.items():
-        outcome = await app.state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT)
+        outcome = await app.state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
         if outcome.status != 200:
             break  # cached as far as it got: no retry storm on a store too large to count
         bindings = json.loads(outcome.body)["results"]["bindings"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
+from starlette.requests import ClientDisconnect
 
 from api import formats as F
 from api.workers import READ_ONLY, Job, Outcome, wait_seconds
@@ -70,7 +72,10 @@ async def read_params(request: Request) -> list[tuple[str, str]]:
         raise ProtocolError(415, f"unsupported {what}: a SPARQL query POST must be {POST_TYPES}")
     if charset and charset not in ("utf-8", "utf8"):
         raise ProtocolError(415, f"unsupported charset {charset!r}: SPARQL requests must be UTF-8")
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # nobody is left to answer; nothing worth a log line either
+        raise ProtocolError(400, "the client closed the connection before its request body arrived") from None
     if mt == "application/sparql-query":
         return params + [("query", _utf8(body, "the query"))]
     text = _utf8(body, "the form")
@@ -137,7 +142,8 @@ async def sparql(request: Request) -> Response:
         boolean_format=_key(formats[F.BOOLEAN]),
         graph_format=_key(formats[F.GRAPH]),
         max_rows=config.max_rows,
-        base_iri=str(request.base_url).rstrip("/") + "/sparql",
+        max_bytes=config.max_answer_bytes,
+        base_iri=endpoint_iri(request),
     )  # relative IRIs resolve against the endpoint
     client = request.client.host if request.client else None
     outcome = await request.app.state.pool.run(job, wait_seconds(timeout, config.deadline), client=client)
@@ -160,3 +166,13 @@ async def query_page(request: Request) -> Response:
     from api import service
 
     return service.query_page(request)
+
+
+def endpoint_iri(request: Request) -> str:
+    """This endpoint's IRI as the client named it (Host header), if that is a valid IRI; else a neutral one."""
+    iri = str(request.base_url).rstrip("/") + "/sparql"
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return "http://localhost/sparql"
+    return iri

@@ -7,13 +7,16 @@ crash, out of memory) or is killed at the deadline is replaced from pre-started 
 
 Scheduling (`WorkerPool`), so that heavy queries cannot starve cheap ones:
 - every running query holds one of `size` slots; a **long** one (still running after `short_seconds`, 0.25 s) must
-  also hold one of the few **slow** slots (half the workers) and runs at a lower CPU priority. If none is free, or its
+  also hold one of the **slow** slots (all but the reserved ones) and runs at a lower CPU priority. If none is
+  free, or its
   client (by address) already has a long query, it is stopped at once (503 with Retry-After). So long queries never
   hold more than the slow slots, and the other workers are always there for short ones;
 - a query known to be heavy (the same text ran long in the last minutes) waits for a slow slot from the start, in a
   short queue: past it, 503 at once. A client whose query just ran long takes turns for a while (one query at a
   time), so that a flood of ever-new heavy texts from one client cannot fill the workers; a client whose long
-  queries had to be killed many times has all its queries treated as heavy;
+  queries had to be killed a few times has all its queries treated as heavy;
+- a quarter of the slots (at least one) is reserved: no single client (by address; pages and REST calls count) and
+  no set of clients whose queries run long can hold them, so a newcomer's cheap query finds a worker at once;
 - server-side computations (network views) are `Call`s run by the same workers, under the same deadline; the
   server's own work (`internal`) is never stopped for being long, only at its deadline;
 - the parent watches the memory of every busy worker; past the limit the worker is killed and the answer is 503
@@ -35,7 +38,6 @@ import os
 import re
 import signal
 import sys
-import traceback
 from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -69,7 +71,7 @@ log = logging.getLogger("mdkg.workers")
 
 HARD_MAX_TIMEOUT = 300.0  # no configuration can give a query more than this
 FLAG_SECONDS = 10.0  # after one of its queries ran long in the fast lane, a client's queries there take turns
-STRIKES, STRIKE_WINDOW = 10, 60.0  # long queries of one client killed within the window before all its work goes slow
+STRIKES, STRIKE_WINDOW = 2, 60.0  # long queries of one client killed within the window before all its work goes slow
 READ_ONLY = (
     "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
     "with `mdkg build`)"
@@ -117,6 +119,7 @@ class Job:
     graph_format: str | None = "turtle"
     max_rows: int = 100_000
     base_iri: str | None = None
+    max_bytes: int = 64 * 2**20  # past it the answer is cut to the rows that fit (it travels through the server)
 
     def fingerprint(self) -> str:
         return hashlib.sha1(" ".join(self.query.split()).encode()).hexdigest()
@@ -173,7 +176,9 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
             if fmt is None:
                 return _not_acceptable("a CONSTRUCT or DESCRIBE query", F.GRAPH)
             triples, truncated = iter_limited(result, job.max_rows)
-            out = Outcome(200, F.write_triples(triples, fmt), fmt.content_type, kind=F.GRAPH)
+            body, rows_kept = _within_bytes(lambda n: _write(F.write_triples, triples[:n], fmt), len(triples),
+                                            job.max_bytes)
+            out = Outcome(200, body, fmt.content_type, kind=F.GRAPH)
         else:
             fmt = F.BY_KEY.get(job.results_format or "")
             if fmt is None:
@@ -185,11 +190,19 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
                 perm = sorted(range(len(variables)), key=lambda i: order.get(variables[i], len(order)))
                 variables = [variables[i] for i in perm]
                 rows = [tuple(row[i] for i in perm) for row in rows]
-            out = Outcome(200, F.write_solutions(variables, rows, fmt), fmt.content_type, kind=F.RESULTS)
-        if truncated:
+            body, rows_kept = _within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
+                                            job.max_bytes)
+            out = Outcome(200, body, fmt.content_type, kind=F.RESULTS)
+        if rows_kept is not None:
+            out.headers["MDKG-Result-Truncated"] = f"true; limit={rows_kept}; bytes={job.max_bytes}"
+            out.headers["Warning"] = (f'199 mdkg "result truncated to the first {rows_kept} rows: the whole answer '
+                                      f'is larger than {job.max_bytes // 2**20} MiB"')
+        elif truncated:
             out.headers["MDKG-Result-Truncated"] = f"true; limit={job.max_rows}"
             out.headers["Warning"] = f'199 mdkg "result truncated to the first {job.max_rows} rows"'
         return out
+    except CannotWrite as e:
+        return Outcome.error(406, f"cannot write this answer in the requested format: {e}; choose another format")
     except QuerySyntaxError as e:
         return Outcome.error(400, f"SPARQL syntax error: {short_syntax_error(str(e), job.query)}")
     except QueryRefused as e:
@@ -202,13 +215,54 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
         return Outcome.error(503, str(e))
     except MemoryError:
         return Outcome.error(503, "query used too much memory; narrow it down (LIMIT, more specific patterns)")
-    except OSError as e:  # evaluation errors: a SERVICE that cannot connect (sandboxed), an allowlisted one failing
-        if spec.sandboxed:
+    except RuntimeError as e:  # Oxigraph's evaluation errors: an unknown function...
+        return Outcome.error(400, f"the query cannot be evaluated: {str(e)[:300]}")
+    except OSError as e:  # a SERVICE that cannot connect (sandboxed), an allowlisted one failing
+        if spec.sandboxed and "service" in job.query.lower():
             return Outcome.error(403, NO_NETWORK)
-        return Outcome.error(502 if spec.service_allowlist else 500, f"the query failed: {e}")
+        if spec.service_allowlist:
+            return Outcome.error(502, f"the query failed: {str(e)[:300]}")
+        return _unexpected(e)
     except Exception as e:  # noqa: BLE001 - never let a trace reach the client
-        traceback.print_exc(file=sys.stderr)
-        return Outcome.error(500, f"the query failed: {type(e).__name__}")
+        return _unexpected(e)
+
+
+class CannotWrite(Exception):
+    """A writer that cannot carry this answer (e.g. JSON-LD and RDF 1.2 triple terms)."""
+
+
+def _write(writer, *args) -> bytes:
+    try:
+        return writer(*args)
+    except (OSError, ValueError) as e:
+        raise CannotWrite(str(e)[:200]) from None
+
+
+def _within_bytes(write, rows: int, limit: int) -> tuple[bytes, int | None]:
+    """The answer written with all `rows`, or with the most rows (halving) that fit in `limit` bytes, and how many
+    were kept (None: all). An answer of a few rows with huge literals must not fill the server's memory."""
+    body = write(rows)
+    if len(body) <= limit:
+        return body, None
+    n = rows
+    while n > 0:
+        n //= 2
+        body = write(n)
+        if len(body) <= limit:
+            return body, n
+    return write(0), 0
+
+
+_unexpected_seen: dict[str, int] = {}
+
+
+def _unexpected(e: BaseException) -> Outcome:
+    """An error nobody planned for: one line in the log per kind (at most 5 times), a short answer to the client."""
+    kind = type(e).__name__
+    _unexpected_seen[kind] = _unexpected_seen.get(kind, 0) + 1
+    if _unexpected_seen[kind] <= 5:
+        print(f"mdkg worker: unexpected {kind}: {str(e)[:300]}", file=sys.stderr, flush=True)
+    return Outcome.error(500, f"the query failed: {kind}")
 
 
 def short_syntax_error(message: str, query: str = "") -> str:
@@ -240,6 +294,8 @@ def _not_acceptable(what: str, kind: str) -> Outcome:
 
 def _worker_main(conn, spec: BackendSpec, timeout: float) -> None:  # pragma: no cover - runs in a child
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(10)  # starting up (a respawn after a kill) must not slow the queries being served
     try:
         isolation = sandbox.isolate_network() if spec.sandboxed else "none"
         backend = spec.open(timeout)
@@ -331,6 +387,47 @@ class Worker:
             self.conn.close()
 
 
+class IdleWorkers:
+    """Idle worker processes. Work in a slow slot (`low`) gets one only while more than `keep` are idle, and after
+    every other waiter: when kills make respawns lag, the processes left go to short queries first."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.free: deque[Worker] = deque()
+        self.waiting: dict[bool, deque[asyncio.Future]] = {False: deque(), True: deque()}
+
+    def qsize(self) -> int:
+        return len(self.free)
+
+    def put_nowait(self, worker: Worker) -> None:
+        self.free.append(worker)
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        for low in (False, True):
+            queue = self.waiting[low]
+            while self.free and queue:
+                if low and len(self.free) <= self.keep:
+                    return
+                fut = queue.popleft()
+                if not fut.done():
+                    fut.set_result(self.free.popleft())
+
+    async def get(self, low: bool = False) -> Worker:
+        if self.free and not self.waiting[False] and (not low or (len(self.free) > self.keep
+                                                                  and not self.waiting[True])):
+            return self.free.popleft()
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting[low].append(fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:  # a timeout: if a worker was handed over meanwhile, give it back
+            if fut.done() and not fut.cancelled():
+                self.free.appendleft(fut.result())
+                self._hand_out()
+            raise
+
+
 @dataclass
 class Lane:
     """Slots for queries running at once, and a bounded queue of those waiting for one."""
@@ -389,14 +486,17 @@ class WorkerPool:
         self.size = max(2, size)
         self.spares = max(1, self.size // 2) if spares is None else spares
         self.short_seconds = short_seconds
-        slow = max(1, self.size // 2) if max_long is None else max(1, min(max_long, self.size - 1))
-        # every running query holds one of the `size` slots; a long one also one of the `slow` slots, so that
-        # long queries never hold more than `slow` workers and the rest are always there for short ones
+        reserve = max(1, self.size // 4)
+        slow = self.size - reserve if max_long is None else max(1, min(max_long, self.size - reserve))
+        # every running query holds one of the `size` slots; a long one, a known heavy one and any query of a client
+        # whose queries run long also one of the `slow` slots, so the reserved ones are always there for the rest
         self.fast = Lane("fast", self.size, 8 * self.size if max_waiting is None else max_waiting)
         self.slow = Lane("slow", slow, 2 * slow)
         self.long_per_client = long_per_client
-        self.fast_per_client = max(1, (self.size - slow) // 2)
-        self._turns: dict[str, asyncio.Semaphore] = {}
+        # slots that no single client, and no client whose queries run long, can take: always there for others
+        self.reserve = reserve
+        self._shares: dict[str, asyncio.Semaphore] = {}  # per client: all its work, at most size - reserve slots
+        self._turns: dict[str, asyncio.Semaphore] = {}  # per client whose queries ran long: one at a time
         self._flagged: dict[str, float] = {}  # client: until when its fast-lane queries take turns
         self.memory_limit = (spec.memory_limit_mb if memory_limit_mb is None else memory_limit_mb) * 1024 * 1024
         self.start_timeout = start_timeout
@@ -405,7 +505,7 @@ class WorkerPool:
         self._executor = ThreadPoolExecutor(
             max_workers=2 * (self.size + self.spares) + 2, thread_name_prefix="mdkg-pool"
         )
-        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._idle = IdleWorkers(keep=self.reserve)
         self._workers: set[Worker] = set()
         self._tasks: set[asyncio.Task] = set()
         self._heavy: OrderedDict[str, float] = OrderedDict()  # fingerprints of queries that went long: until
@@ -419,6 +519,7 @@ class WorkerPool:
     def _spawn(self) -> Worker:
         w = Worker(self._ctx, self.spec, self.remote_timeout)
         w.wait_ready(self.start_timeout)
+        _renice(w, 0)  # ready: normal priority (without the privilege to lower it, it stays at +10 like its peers)
         return w
 
     async def start(self) -> None:
@@ -476,14 +577,15 @@ class WorkerPool:
                 return True
         return False
 
-    def _own_turn(self, client: str) -> asyncio.Semaphore:
-        """The semaphore that caps the queries a client that runs long queries may run at once."""
-        turn = self._turns.get(client)
-        if turn is None:
-            if len(self._turns) > 10_000:
-                self._turns = {c: t for c, t in self._turns.items() if t.locked()}
-            turn = self._turns[client] = asyncio.Semaphore(self.fast_per_client)
-        return turn
+    @staticmethod
+    def _semaphore(table: dict, client: str, size: int) -> asyncio.Semaphore:
+        sem = table.get(client)
+        if sem is None:
+            if len(table) > 10_000:  # forget idle clients
+                for c in [c for c, t in table.items() if not t.locked() and t._value == size]:
+                    del table[c]
+            sem = table[client] = asyncio.Semaphore(size)
+        return sem
 
     def _went_long(self, key: str, now: float) -> None:
         self._heavy[key] = now + 600
@@ -539,27 +641,31 @@ class WorkerPool:
             if heavy and per_client:
                 self._client_long[client] += 1  # counted while waiting too: one long query per client
                 held.append(("long", client))
-            if heavy:
-                if not await self.slow.acquire(left()):
+            if client:  # one client never holds the reserved slots, whatever it asks (pages and REST included)
+                share = self._semaphore(self._shares, client, self.size - self.reserve)
+                if not await _acquire(share, left()):
+                    return _busy(503, f"your other requests kept this server busy for the whole {deadline:g} s "
+                                 "deadline; send fewer at once", deadline)
+                held.append(("sem", share))
+            suspect = per_client and self._flagged.get(client, 0.0) > started
+            if suspect:  # this client's queries run long: one at a time
+                turn = self._semaphore(self._turns, client, 1)
+                if not await _acquire(turn, left()):
+                    return _busy(503, f"your earlier queries kept the server busy for the whole {deadline:g} s "
+                                 "deadline; try again later", deadline)
+                held.append(("sem", turn))
+            if heavy or suspect:  # from the start in a slow slot: all such work together leaves the reserve free
+                if (suspect and self.slow.waiting >= self.slow.max_waiting) or not await self.slow.acquire(left()):
                     return _busy(503, "the server is busy with long-running queries; retry later, or narrow the "
                                  "query down", deadline)
                 held.append(("slot", self.slow))
                 slow = True
-            elif client and not internal and self._flagged.get(client, 0.0) > started:
-                # this client's queries run long: they take turns, so that its flood cannot fill the workers
-                own = self._own_turn(client)
-                try:
-                    await asyncio.wait_for(own.acquire(), left())
-                except TimeoutError:
-                    return _busy(503, f"your earlier queries kept the server busy for the whole {deadline:g} s "
-                                 "deadline; try again later", deadline)
-                held.append(("turn", own))
             if not await self.fast.acquire(left()):
                 return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
                              "deadline; try again later", deadline)
             held.append(("slot", self.fast))
             try:
-                worker = await asyncio.wait_for(self._idle.get(), left())
+                worker = await asyncio.wait_for(self._idle.get(low=slow), left())
             except TimeoutError:
                 return _busy(503, "the server is busy: no query worker is ready; try again later", deadline)
             if heavy:
@@ -575,16 +681,12 @@ class WorkerPool:
                         self._flagged[client] = now + FLAG_SECONDS
                         if len(self._flagged) > 10_000:
                             self._flagged = {c: t for c, t in self._flagged.items() if t > now}
-                    if self.slow.has_room() and (
-                        not per_client or self._client_long.get(client, 0) < self.long_per_client
-                    ):
-                        # now a long query: it takes a slow slot, and gives back the client's turn
-                        for what, value in [h for h in held if h[0] == "turn"]:
-                            held.remove((what, value))
-                            value.release()
-                        await self.slow.take()
-                        held.append(("slot", self.slow))
-                        slow = True
+                    may_run_long = not per_client or self._client_long.get(client, 0) < self.long_per_client
+                    if may_run_long and (slow or self.slow.has_room()):
+                        if not slow:
+                            await self.slow.take()  # now a long query
+                            held.append(("slot", self.slow))
+                            slow = True
                         if per_client:
                             self._client_long[client] += 1
                             held.append(("long", client))
@@ -662,6 +764,7 @@ class WorkerPool:
             "spares": self.spares,
             "fast_lane": {"slots": self.fast.slots, "running": self.fast.running, "waiting": self.fast.waiting},
             "slow_lane": {"slots": self.slow.slots, "running": self.slow.running, "waiting": self.slow.waiting},
+            "reserved_slots": self.reserve,
             "network_isolation": self.isolation,
             "memory_limit_mb": self.memory_limit // 2**20,
             "replaced": self.killed,
@@ -684,6 +787,14 @@ class WorkerPool:
         self._workers.clear()
         await asyncio.gather(*(loop.run_in_executor(self._executor, w.stop) for w in workers))
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _acquire(sem: asyncio.Semaphore, timeout: float) -> bool:
+    try:
+        await asyncio.wait_for(sem.acquire(), timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _consume(fut) -> None:

@@ -57,6 +57,7 @@ _TOKEN_PATTERNS = (
     ("pname", r"(?:(?<![\w.\-\u00b7\u00c0-\uffff])[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*?)?:" + _LOCAL),
     ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("number", r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"),
+    ("quoted", r"<<\(?|\)?>>"),  # RDF-star / RDF 1.2 triple terms nest like brackets
     ("op", r"&&|\|\||!=|<=|>=|\^\^|[!=<>+\-*/|^]"),
     ("other", r"\S"),
 )
@@ -121,6 +122,8 @@ def shape(query: str) -> QueryShape:
             level += 1
         elif kind == "other" and text in "})]":
             level -= 1
+        elif kind == "quoted":
+            level += 1 if text.startswith("<") else -1
         elif kind == "op":
             info.operators += 1
             # a prefix operator nests like a bracket: `!!!!x` is as deep as `((((x))))`
