@@ -94,7 +94,7 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, not_party_to
         if not_party_to:
             report = g.party_to_x_not_y(store, instrument, not_party_to, as_of)
             if by:
-                report.regions = g.group_by_region(report.rows, store, by, SETTINGS)
+                report.regions = g.group_by_region(report.rows, by)
         else:
             report = g.gaps(store, instrument, as_of, by=by, scope=scope)
     click.echo(_render(report, by, scope, not_party_to))
