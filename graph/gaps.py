@@ -500,13 +500,17 @@ def areas(store: ox.Store, settings: Settings = SETTINGS) -> list[AreaInfo]:
 
 def resolve_area(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> AreaInfo:
     """A region or sub-region by M49 code ("142", "35" / "035") or name ("Asia", "south-eastern asia")."""
+    return find_area(areas(store, settings), ref)
+
+
+def find_area(known: Sequence[AreaInfo], ref: str) -> AreaInfo:
+    """The area of `known` that `ref` names (code with or without leading zeros, or name in any case);
+    UnknownArea lists them all."""
     key = ref.strip().lower()
-    known = areas(store, settings)
     for a in known:
         if key in (a.code, a.code.lstrip("0"), a.name.lower()) or (key.isdigit() and key.zfill(3) == a.code):
             return a
-    raise UnknownArea(f"unknown region {ref!r}; one of: "
-                      + ", ".join(f"{a.code} {a.name}" for a in known))
+    raise UnknownArea(f"unknown region {ref!r}; one of: " + ", ".join(f"{a.code} {a.name}" for a in known))
 
 
 def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date,
