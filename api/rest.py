@@ -165,6 +165,8 @@ class StateStatusOut(BaseModel):
     region_code: str | None = None
     subregion: str | None = None
     subregion_code: str | None = None
+    shapes: list[str] = []  # ISO numeric codes of the map shapes that show this state (successors' for a former one)
+    point: list[float] | None = None  # [latitude, longitude] of a state too small for the map's shapes
 
 
 class InstrumentStatus(BaseModel):
@@ -309,8 +311,11 @@ def instrument_out(i: G.InstrumentInfo) -> InstrumentOut:
     )
 
 
-def status_out(s: G.StateStatus, codes: dict) -> StateStatusOut:
+def status_out(s: G.StateStatus, codes: dict, places: dict | None = None) -> StateStatusOut:
+    place = (places or {}).get(s.iso3)
     return StateStatusOut(
+        shapes=list(place.shapes) if place else [],
+        point=list(place.point) if place and place.point else None,
         instrument=s.instrument,
         iso3=s.iso3,
         numeric=(codes.get(s.iso3) or {}).get("numeric"),
@@ -502,6 +507,7 @@ async def instrument_status(
         as_of = as_of or dt.date.today()
         rows = await run(request, G.status, info.id, as_of)
         codes = await LD.cached(request, "state-codes", E.state_codes)
+        places = await LD.cached(request, "map-places", G.map_places)
         area = await resolve_area(request, region) if region else None
     except LD.StoreUnavailable as e:
         return unavailable(e)
@@ -521,7 +527,7 @@ async def instrument_status(
         counts=counts,
         region=area.name if area else None,
         statehood=G.STATEHOOD,
-        states=[status_out(r, codes) for r in rows],
+        states=[status_out(r, codes, places) for r in rows],
     )
 
 

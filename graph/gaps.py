@@ -647,6 +647,35 @@ def _history(claimed: str, r: dict) -> str:
     return f"the record never shows {claimed} state parties"
 
 
+# -- the map ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MapPlace:
+    """How the world map draws a state: its own ISO numeric shape, or (a former state) the shapes of its
+    present-day successors where no state of the date claims them; small states as a point."""
+
+    iso3: str
+    shapes: tuple[str, ...]
+    point: tuple[float, float] | None  # latitude, longitude
+
+
+def map_places(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, MapPlace]:
+    M = settings.ns.MDKG
+    q = (f"SELECT ?iso3 ?num ?lat ?lon (GROUP_CONCAT(DISTINCT ?succNum; separator=' ') AS ?succ) WHERE {{ "
+         f"?s a <{M['State']}> ; <{M['iso3166Alpha3']}> ?iso3 . "
+         f"OPTIONAL {{ ?s <{M['iso3166Numeric']}> ?num }} "
+         f"OPTIONAL {{ ?s <https://schema.org/latitude> ?lat ; <https://schema.org/longitude> ?lon }} "
+         f"OPTIONAL {{ ?s <{M['successor']}>+ ?succ0 . ?succ0 <{M['iso3166Alpha2']}> ?a2 ; "
+         f"<{M['iso3166Numeric']}> ?succNum }} }} GROUP BY ?iso3 ?num ?lat ?lon")
+    out = {}
+    for r in store.query(q, use_default_graph_as_union=True):
+        iso3 = r["iso3"].value
+        successors = tuple(sorted((r["succ"].value if r["succ"] else "").split()))
+        own = (r["num"].value,) if r["num"] and not successors else ()
+        point = (float(r["lat"].value), float(r["lon"].value)) if r["lat"] else None
+        out[iso3] = MapPlace(iso3, own or successors, point)
+    return out
+
+
 # -- helpers ----------------------------------------------------------------------------------------------
 def _has_scope_data(store: ox.Store, scopes: list[str], settings: Settings) -> bool:
     M = settings.ns.MDKG

@@ -341,4 +341,35 @@ def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
     counts["regions"] = len(used_areas)
     counts.update(statehood.emit(ds, states, name_patterns(), _first_actions(settings.seeds / "treaties"),
                                  settings))
+    counts["map_points"] = _emit_points(g, states, settings)
     return counts
+
+
+SCHEMA = "https://schema.org/"
+POINTS_SOURCE = ("Google DSPL canonical dataset countries.csv (https://developers.google.com/public-data/docs/"
+                 "canonical/countries_csv): a point for a state too small for the 1:110m world map")
+
+
+def _emit_points(g, states: dict[str, StateRecord], settings: Settings) -> int:
+    """schema:latitude / schema:longitude of the states seeds/states/map-points.csv lists (the map draws them as
+    dots); the file's ISO2 must be the state's."""
+    path = settings.seeds / "states" / "map-points.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(enumerate(csv.DictReader(f), start=2))
+    for line, row in rows:
+        iso3 = row["iso3"]
+        if iso3 not in states:
+            raise statehood.StatehoodError(f"{iso3!r} is not in the reference set of states", path, line, "iso3")
+        if states[iso3].iso2 != row["iso2"]:
+            raise statehood.StatehoodError(f"{row['iso2']!r} is not the ISO2 code of {iso3}", path, line, "iso2")
+        try:
+            lat, lon = float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            raise statehood.StatehoodError("not a number", path, line, "latitude/longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise statehood.StatehoodError("out of range", path, line, "latitude/longitude")
+        node = settings.ns.state(iso3)
+        g.add((node, URIRef(SCHEMA + "latitude"), Literal(row["latitude"], datatype=XSD.decimal)))
+        g.add((node, URIRef(SCHEMA + "longitude"), Literal(row["longitude"], datatype=XSD.decimal)))
+        g.add((node, DCTERMS.source, Literal(f"map point: {POINTS_SOURCE}")))
+    return len(rows)
