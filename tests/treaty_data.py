@@ -104,7 +104,7 @@ def code_to_id() -> dict[str, str]:
 @cache
 def source_rows() -> list[dict[str, str]]:
     rows = []
-    for name in ("ratifications.csv", "ilo-normlex.csv"):
+    for name in ("ratifications.csv", "ilo-normlex.csv", "ilo-government-databases.csv"):
         with (TREATIES / name).open(encoding="utf-8", newline="") as f:
             rows.extend(csv.DictReader(f))
     return rows
