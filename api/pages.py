@@ -244,6 +244,9 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
         if n.isdigit():
             passage = await LD.in_thread(request, E.passage, doc, int(n))
     ego = await ego_network(request, subject)
+    treaties = None
+    if entity.kind == "State" and (LD.entity_id(subject) or "").startswith("state/"):
+        treaties = await LD.in_thread(request, G.state_treaties, LD.entity_id(subject).removeprefix("state/"))
     path = LD.local_path(subject) or subject
     formats = [(f.label, f"{path}.{f.extension}") for f in (LD.F.BY_KEY[k] for k in LD.RDF_KEYS)]
     return render(
@@ -260,6 +263,7 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
             "entity_id": LD.entity_id(subject),
             "literal_props": literal_props(entity),
             "link_props": {p: v for p, v in entity.properties.items() if any(x.is_iri for x in v)},
+            "treaties": treaties,
         },
         title=entity.label,
     )

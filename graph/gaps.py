@@ -647,6 +647,76 @@ def _history(claimed: str, r: dict) -> str:
     return f"the record never shows {claimed} state parties"
 
 
+# -- one state's record (entity pages) -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class StatePeriod:
+    start: dt.date
+    end: dt.date | None
+    source: str
+    actions_under: str | None  # ISO3 of the row the depositary prints the state's actions in
+    record_held: bool
+
+
+@dataclass
+class StateTreaties:
+    """A state's status for every instrument on one date (today, or the last day it existed), with what the
+    record says nothing about named as such."""
+
+    iso3: str
+    as_of: dt.date
+    periods: list[StatePeriod]
+    successors: list[str]
+    predecessors: list[str]
+    lines: list[tuple[InstrumentInfo, StateStatus | None, str | None]]  # (instrument, status, why "no data")
+
+
+def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
+                   settings: Settings = SETTINGS) -> StateTreaties | None:
+    M = settings.ns.MDKG
+    node = settings.ns.state(iso3)
+    q = (f"SELECT ?start ?end ?under ?held (GROUP_CONCAT(?src; separator=' / ') AS ?source) WHERE {{ "
+         f"<{node}> <{M['statehood']}> ?p . ?p <{M['startDate']}> ?start ; <{M['recordHeld']}> ?held . "
+         f"OPTIONAL {{ ?p <{M['endDate']}> ?end }} OPTIONAL {{ ?p <{M['actionsRecordedUnder']}> ?u . "
+         f"?u <{M['iso3166Alpha3']}> ?under }} OPTIONAL {{ ?p <http://purl.org/dc/terms/source> ?src }} }} "
+         f"GROUP BY ?start ?end ?under ?held ORDER BY ?start")
+    periods = [StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
+                           r["under"].value if r["under"] else None, r["held"].value == "true")
+               for r in store.query(q, use_default_graph_as_union=True)]
+    if not periods:
+        return None
+
+    def linked(pattern: str) -> list[str]:
+        rows = store.query(f"SELECT ?c WHERE {{ {pattern} ?x <{M['iso3166Alpha3']}> ?c }} ORDER BY ?c",
+                           use_default_graph_as_union=True)
+        return [r["c"].value for r in rows]
+
+    successors = linked(f"<{node}> <{M['successor']}> ?x .")
+    predecessors = linked(f"?x <{M['successor']}> <{node}> .")
+    if as_of is None:
+        last = periods[-1]
+        as_of = last.end if last.end and last.end < dt.date.today() else dt.date.today()
+    infos = instruments(store, settings)
+    by_id = {r.instrument: r for r in status(store, sorted(infos), as_of, settings) if r.iso3 == iso3}
+    current = next((p for p in periods if p.start <= as_of and (p.end is None or as_of <= p.end)), None)
+    lines = []
+    for iid, info in sorted(infos.items(), key=lambda kv: (kv[1].title or kv[0]).lower()):
+        row = by_id.get(iid)
+        why = None
+        if row is not None and row.status == "no-data":
+            if current is not None and not current.record_held:
+                why = ("the record holds no action of this former state (UNTC gives them only in footnotes, which "
+                       "mdkg does not hold)")
+            else:
+                why = f"the record of {iid} is {info.coverage} ({info.authority}): this state's action, if any, is " \
+                      f"not in it"
+        elif row is not None and info.adoption_date and as_of < info.adoption_date:
+            why = f"adopted only on {info.adoption_date}"
+        elif row is not None and info.status_date and as_of > info.status_date and row.status != "party":
+            why = f"the record is complete only up to {info.status_date} ({info.authority})"
+        lines.append((info, row, why))
+    return StateTreaties(iso3, as_of, periods, successors, predecessors, lines)
+
+
 # -- the map ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MapPlace:

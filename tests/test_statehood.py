@@ -122,3 +122,30 @@ def test_bad_cow_row_names_file_and_line(tmp_path):
                    encoding="utf-8")
     with pytest.raises(statehood.StatehoodError, match=r"cow\.csv:\d+: styear\.\.endday: bad date"):
         statehood.read_cow(bad)
+
+
+def test_state_record_for_entity_pages(st):
+    gbr = gaps.state_treaties(st, "GBR", D("2010-01-01"))
+    lines = {info.id: (row.status if row else None, why) for info, row, why in gbr.lines}
+    assert lines["icerd"][0] == "party"
+    status, why = lines["ilo-c97"]
+    assert status == "no-data" and "partial" in why  # the UK ratified C97; NORMLEX's copy ends before it
+    assert lines["ilo-c143"][0] == "no-data" and "none" in lines["ilo-c143"][1]
+    assert lines["ilo-c189"] == ("no-action", "adopted only on 2011-06-16")
+    sun = gaps.state_treaties(st, "SUN")
+    assert sun.as_of == D("1991-12-25") and "RUS" in sun.successors and "UKR" in sun.successors
+    assert sun.periods[-1].actions_under == "RUS"
+    assert gaps.state_treaties(st, "CZE").predecessors == ["CSK"]
+
+
+def test_entity_pages_name_missing_records(request):
+    import httpx
+    from test_pages import live_server
+
+    base = live_server(request)
+    html = httpx.get(f"{base}/id/state/GBR", headers={"Accept": "text/html"}, timeout=60).text
+    row = html[html.index('data-instrument="ilo-c97"'):]
+    row = row[:row.index("</tr>")]
+    assert "no data" in row and "partial" in row  # not "no-action": the UK's C97 ratification is not in the copy
+    sun = httpx.get(f"{base}/id/state/SUN", headers={"Accept": "text/html"}, timeout=60).text
+    assert 'id="treaty-record"' in sun and "on 1991-12-25" in sun and 'href="/id/state/UKR"' in sun
