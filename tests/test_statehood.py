@@ -149,3 +149,43 @@ def test_entity_pages_name_missing_records(request):
     assert "no data" in row and "partial" in row  # not "no-action": the UK's C97 ratification is not in the copy
     sun = httpx.get(f"{base}/id/state/SUN", headers={"Accept": "text/html"}, timeout=60).text
     assert 'id="treaty-record"' in sun and "on 1991-12-25" in sun and 'href="/id/state/UKR"' in sun
+
+
+def test_api_and_cli_region_filter(request, tmp_path):
+    import json
+
+    import httpx
+    from click.testing import CliRunner
+    from sparql_server import dataset_for_tests
+    from test_pages import live_server
+
+    from mdkg.cli import main
+
+    base = live_server(request)
+    api = httpx.get(f"{base}/api/gaps", params={"instrument": "icrmw", "as_of": "2005-10-01", "region": "035",
+                                                "by": "subregion"}, timeout=60)
+    assert api.status_code == 200
+    report = api.json()["reports"][0]
+    assert report["region"] == "South-eastern Asia" and report["states"] == 11 and report["parties"] == 2
+    assert {g["iso3"] for g in report["gaps"]} >= {"SGP", "THA", "MYS"} and len(report["gaps"]) == 9
+    assert [r["region"] for r in report["regions"]] == ["South-eastern Asia"]
+    bad = httpx.get(f"{base}/api/gaps", params={"instrument": "icrmw", "region": "Atlantis"}, timeout=60)
+    assert bad.status_code == 422 and "Western Asia" in bad.json()["detail"]
+    regions = httpx.get(f"{base}/api/regions", timeout=60).json()
+    assert {"code": "142", "name": "Asia", "parent": None, "level": "region"} in regions
+    status = httpx.get(f"{base}/api/instruments/icrmw/status", params={"as_of": "2005-10-01", "region": "Asia"},
+                       timeout=60).json()
+    assert len(status["states"]) == 47 and status["counts"]["party"] == 8 and "Correlates" in status["statehood"]
+    # the CLI: the same numbers; --by keeps the rows and names the states
+    out = tmp_path / "sea.json"
+    result = CliRunner().invoke(main, ["gaps", "-i", "icrmw", "--as-of", "2005-10-01", "--region", "035",
+                                       "--by", "subregion", "--data", str(dataset_for_tests(request)),
+                                       "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 of 11 states party; 9 not party" in result.output and "Singapore (SGP)" in result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["iso3"] for r in doc["rows"]} == {g["iso3"] for g in report["gaps"]}
+    assert doc["region"] == "South-eastern Asia" and doc["regions"][0]["non_parties"] == 9
+    bad = CliRunner().invoke(main, ["gaps", "-i", "icrmw", "--region", "Atlantis",
+                                    "--data", str(dataset_for_tests(request))])
+    assert bad.exit_code == 2 and "unknown region 'Atlantis'" in bad.output
