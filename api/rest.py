@@ -139,6 +139,9 @@ class EntityOut(BaseModel):
     relationships: list[RelationshipOut]
 
 
+REGION_HELP = "only the states of one UN M49 region or sub-region: name or code (Asia, 142, South-eastern Asia)"
+
+
 class InstrumentOut(BaseModel):
     id: str
     iri: str
@@ -529,9 +532,6 @@ async def instrument_status(
         statehood=G.STATEHOOD,
         states=[status_out(r, codes, places) for r in rows],
     )
-
-
-REGION_HELP = "only the states of one UN M49 region or sub-region: name or code (Asia, 142, South-eastern Asia)"
 
 
 async def resolve_area(request: Request, ref: str) -> G.AreaInfo:
