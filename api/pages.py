@@ -246,7 +246,10 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
     ego = await ego_network(request, subject)
     treaties = None
     if entity.kind == "State" and (LD.entity_id(subject) or "").startswith("state/"):
-        treaties = await LD.in_thread(request, G.state_treaties, LD.entity_id(subject).removeprefix("state/"))
+        from api.rest import instruments as known_instruments  # as gaps_page does
+
+        treaties = await LD.in_thread(request, G.state_treaties, LD.entity_id(subject).removeprefix("state/"),
+                                      None, await known_instruments(request))
     path = LD.local_path(subject) or subject
     formats = [(f.label, f"{path}.{f.extension}") for f in (LD.F.BY_KEY[k] for k in LD.RDF_KEYS)]
     return render(

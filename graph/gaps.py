@@ -342,7 +342,17 @@ def _warn(report: GapReport) -> GapReport:
 
 
 def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[InstrumentInfo]:
-    return [resolve_instrument(store, r, settings) for r in refs]
+    refs = list(refs)
+    if len(refs) == 1:
+        return [resolve_instrument(store, refs[0], settings)]
+    known = instruments(store, settings)  # one query for many refs
+    out = []
+    for ref in refs:
+        key = _id(ref.strip(), settings).lower()
+        if key not in known:
+            raise UnknownInstrument(f"unknown instrument {ref!r}; the treaty record has: {', '.join(sorted(known))}")
+        out.append(known[key])
+    return out
 
 
 def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> StateStatus:
@@ -363,11 +373,13 @@ def _area(iri: object, settings: Settings) -> str | None:
 
 # -- the queries ------------------------------------------------------------------------------------------
 def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
-           settings: Settings = SETTINGS) -> list[StateStatus]:
-    """queries/status-as-of.rq: the status of every state for the instrument(s) on `as_of`."""
+           settings: Settings = SETTINGS, iso3: str | None = None) -> list[StateStatus]:
+    """queries/status-as-of.rq: the status of every state (or the one `iso3`) for the instrument(s) on
+    `as_of`."""
     refs = [instrument] if isinstance(instrument, str) else list(instrument)
     infos = _infos(store, refs, settings)
-    rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of)
+    rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of,
+                  iso3=iso3)
     return [_status_row(r, settings) for r in rows]
 
 
@@ -379,12 +391,13 @@ def status_matrix(store: ox.Store, as_of: dt.date, instruments_: Sequence[str] |
 
 
 def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
-    """queries/not-party.rq: the states not party to `instrument` on `as_of`."""
+    """The states not party to `instrument` on `as_of`: the rows queries/not-party.rq gives (tests/test_gaps.py
+    checks that they agree), read from queries/status-as-of.rq, which also gives the counts, in one query."""
     info = resolve_instrument(store, instrument, settings)
-    rows = select(store, "not-party", settings, instrument=URIRef(info.iri), asOf=as_of)
-    report = GapReport("not-party", [info], as_of, rows=[_status_row(r, settings, info.id) for r in rows],
+    everyone = status(store, info.id, as_of, settings)
+    report = GapReport("not-party", [info], as_of, rows=[r for r in everyone if r.status in GAP_STATUSES],
                        warnings=record_warnings(info, as_of), statehood=STATEHOOD)
-    _count(report, status(store, info.id, as_of, settings))
+    _count(report, everyone)
     return _warn(report)
 
 
@@ -671,32 +684,39 @@ class StateTreaties:
 
 
 def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
+                   infos: dict[str, InstrumentInfo] | None = None,
                    settings: Settings = SETTINGS) -> StateTreaties | None:
+    """Two queries: the state's periods with its successors and predecessors, then its status for every
+    instrument (`infos`: the instruments, if the caller has them)."""
     M = settings.ns.MDKG
     node = settings.ns.state(iso3)
-    q = (f"SELECT ?start ?end ?under ?held (GROUP_CONCAT(?src; separator=' / ') AS ?source) WHERE {{ "
-         f"<{node}> <{M['statehood']}> ?p . ?p <{M['startDate']}> ?start ; <{M['recordHeld']}> ?held . "
+    q = (f"SELECT ?start ?end ?under ?held ?source ?succ ?pred WHERE {{ "
+         f"{{ <{node}> <{M['statehood']}> ?p . ?p <{M['startDate']}> ?start ; <{M['recordHeld']}> ?held . "
          f"OPTIONAL {{ ?p <{M['endDate']}> ?end }} OPTIONAL {{ ?p <{M['actionsRecordedUnder']}> ?u . "
-         f"?u <{M['iso3166Alpha3']}> ?under }} OPTIONAL {{ ?p <http://purl.org/dc/terms/source> ?src }} }} "
-         f"GROUP BY ?start ?end ?under ?held ORDER BY ?start")
-    periods = [StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
-                           r["under"].value if r["under"] else None, r["held"].value == "true")
-               for r in store.query(q, use_default_graph_as_union=True)]
+         f"?u <{M['iso3166Alpha3']}> ?under }} "
+         f"{{ SELECT ?p (GROUP_CONCAT(?src; separator=' / ') AS ?source) WHERE {{ <{node}> <{M['statehood']}> ?p . "
+         f"OPTIONAL {{ ?p <http://purl.org/dc/terms/source> ?src }} }} GROUP BY ?p }} }} "
+         f"UNION {{ <{node}> <{M['successor']}> ?x . ?x <{M['iso3166Alpha3']}> ?succ }} "
+         f"UNION {{ ?y <{M['successor']}> <{node}> . ?y <{M['iso3166Alpha3']}> ?pred }} }}")
+    periods, successors, predecessors = [], [], []
+    for r in store.query(q, use_default_graph_as_union=True):
+        if r["succ"]:
+            successors.append(r["succ"].value)
+        elif r["pred"]:
+            predecessors.append(r["pred"].value)
+        else:
+            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
+                                       r["under"].value if r["under"] else None, r["held"].value == "true"))
     if not periods:
         return None
-
-    def linked(pattern: str) -> list[str]:
-        rows = store.query(f"SELECT ?c WHERE {{ {pattern} ?x <{M['iso3166Alpha3']}> ?c }} ORDER BY ?c",
-                           use_default_graph_as_union=True)
-        return [r["c"].value for r in rows]
-
-    successors = linked(f"<{node}> <{M['successor']}> ?x .")
-    predecessors = linked(f"?x <{M['successor']}> <{node}> .")
+    periods.sort(key=lambda p: p.start)
+    successors.sort()
+    predecessors.sort()
     if as_of is None:
         last = periods[-1]
         as_of = last.end if last.end and last.end < dt.date.today() else dt.date.today()
-    infos = instruments(store, settings)
-    by_id = {r.instrument: r for r in status(store, sorted(infos), as_of, settings) if r.iso3 == iso3}
+    infos = infos or instruments(store, settings)
+    by_id = {r.instrument: r for r in status(store, sorted(infos), as_of, settings, iso3=iso3)}
     current = next((p for p in periods if p.start <= as_of and (p.end is None or as_of <= p.end)), None)
     lines = []
     for iid, info in sorted(infos.items(), key=lambda kv: (kv[1].title or kv[0]).lower()):

@@ -297,7 +297,7 @@ def test_instruments_and_unknown_ones(st):
 
 def test_binding_escapes():
     q = gaps.load_query("status-as-of")
-    assert gaps.parameters(q) == ["instrument", "asOf"]
+    assert gaps.parameters(q) == ["instrument", "asOf", "iso3"]
     bound = gaps.bind(q, instrument=[URIRef(ID + "icrmw"), URIRef(ID + "cat")], asOf=D("2001-02-03"))
     assert f"<{ID}icrmw> <{ID}cat>" in bound
     assert '"2001-02-03"^^<http://www.w3.org/2001/XMLSchema#date>' in bound
