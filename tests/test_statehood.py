@@ -189,3 +189,12 @@ def test_api_and_cli_region_filter(request, tmp_path):
     bad = CliRunner().invoke(main, ["gaps", "-i", "icrmw", "--region", "Atlantis",
                                     "--data", str(dataset_for_tests(request))])
     assert bad.exit_code == 2 and "unknown region 'Atlantis'" in bad.output
+
+
+def test_party_to_x_not_y_uses_statehood(st):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gaps.RecordIncompleteWarning)
+        report = gaps.party_to_x_not_y(st, "icerd", "icrmw", D("2005-10-01"))
+    listed = {r.iso3: r.status for r in report.rows}
+    assert listed["SCG"] == "signatory" and not {"SRB", "MNE", "SSD"} & set(listed)
+    assert set(listed) <= set(states_on(D("2005-10-01")))
