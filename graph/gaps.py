@@ -640,6 +640,8 @@ def _verdict(r: dict, info: InstrumentInfo | None) -> str:
     record = f"record {info.coverage if info else 'missing'}"
     if aspect == "non-party":
         return f"disagrees: {difference} ({record}, but the action is recorded)"
+    if recorded == "no-action":  # on an incomplete record: the record does not say
+        difference = f"the record has no data, claimed {claimed}"
     return f"cannot confirm: {difference} ({record})"
 
 

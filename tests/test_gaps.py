@@ -237,7 +237,7 @@ def test_claim_check_named_states(st):
 def test_claim_check_on_a_partial_record(st):
     v = _verdicts(st, "claim-c97")
     assert v[("party", "ITA")] == "agrees"
-    assert v[("party", "NLD")] == "cannot confirm: recorded no-action, claimed party (record partial)"
+    assert v[("party", "NLD")] == "cannot confirm: the record has no data, claimed party (record partial)"
     assert v[("non-party", "FRA")].startswith("disagrees: recorded party, claimed non-party")
     # 29 of the 30 recorded C97 ratifications predate 2010 (Comoros: 2021); NORMLEX lists 54 in all
     assert len(expected_parties("ilo-c97", D("2010-01-01"))) == 29
