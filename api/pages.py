@@ -249,6 +249,12 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
         figures = [f.as_dict() for f in await LD.in_thread(request, FG.about, subject)]
     except LD.StoreUnavailable:
         figures = []
+    treaties = None
+    if entity.kind == "State" and (LD.entity_id(subject) or "").startswith("state/"):
+        from api.rest import instruments as known_instruments  # as gaps_page does
+
+        treaties = await LD.in_thread(request, G.state_treaties, LD.entity_id(subject).removeprefix("state/"),
+                                      None, await known_instruments(request))
     path = LD.local_path(subject) or subject
     formats = [(f.label, f"{path}.{f.extension}") for f in (LD.F.BY_KEY[k] for k in LD.RDF_KEYS)]
     return render(
@@ -266,6 +272,7 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
             "entity_id": LD.entity_id(subject),
             "literal_props": literal_props(entity),
             "link_props": {p: v for p, v in entity.properties.items() if any(x.is_iri for x in v)},
+            "treaties": treaties,
         },
         title=entity.label,
     )
@@ -479,17 +486,33 @@ async def shapes_page(request: Request) -> HTMLResponse:
 
 
 # ------------------------------------------------------------------------------------------- gaps, network
+GAP_SORTS = {
+    "name": lambda r: ((r.name or r.iso3).lower(),),
+    "status": lambda r: (r.status, (r.name or r.iso3).lower()),
+    "region": lambda r: (r.region or "~", r.subregion or "~", (r.name or r.iso3).lower()),
+    "signed": lambda r: (r.signature_date is None, r.signature_date or dt.date.min, (r.name or r.iso3).lower()),
+}
+
+
 @router.get("/gaps", include_in_schema=False)
 async def gaps_page(
     request: Request,
     instrument: Annotated[list[str] | None, Query(max_length=20)] = None,
     as_of: Annotated[str, Query(max_length=20)] = "",
     scope: Annotated[str, Query(max_length=20)] = "all",
+    region: Annotated[str, Query(max_length=60)] = "",
+    by: Annotated[str, Query(max_length=20)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "name",
 ):
+    """The gap question as an analyst asks it: instruments, a date, optionally one region or sub-region,
+    grouped and sorted; the same graph.gaps.gaps answer as `mdkg gaps` and /api/gaps."""
     instrument = instrument or []
     from api.rest import instruments as known_instruments
 
     known, err = await _safe(request, known_instruments(request))
+    if err:
+        return err
+    areas, err = await _safe(request, LD.cached(request, "areas", G.areas))
     if err:
         return err
     chosen = [i for i in instrument if i in known] or (["icrmw"] if "icrmw" in known else sorted(known)[:1])
@@ -498,26 +521,54 @@ async def gaps_page(
     except ValueError:
         return error_page(request, 422, f"as_of: not an ISO date (YYYY-MM-DD): {as_of!r}")
     scope = scope if scope in ("all", "corridors", "partners", "related") else "all"
+    by = by if by in ("region", "subregion") else ""
+    sort = sort if sort in GAP_SORTS else "name"
+    try:
+        area = G.find_area(areas, region) if region else None
+    except G.UnknownArea as e:
+        return error_page(request, 422, str(e))
     reports = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for i in chosen:
-                reports.append(await LD.in_thread(request, G.gaps, i, date, None, scope))
+                reports.append(await LD.in_thread(request, G.gaps, i, date, by or None, scope,
+                                                  area.code if area else None))
     except LD.StoreUnavailable as e:
         return error_page(request, 503, str(e))
-    query = urlencode([("instrument", i) for i in chosen] + [("as_of", date.isoformat()), ("scope", scope)])
+    views = []
+    for r in reports:
+        rows = sorted(r.rows, key=GAP_SORTS[sort])
+        groups = []
+        if by:
+            for g in r.regions:
+                members = [x for x in rows if (x.region if by == "region" else x.subregion) == g.region
+                           or (g.region == "(no region)" and not (x.region if by == "region" else x.subregion))]
+                groups.append((g, members))
+        views.append({"report": r, "rows": rows, "groups": groups})
+    params = [("instrument", i) for i in chosen] + [("as_of", date.isoformat()), ("scope", scope)]
+    params += [("region", area.code)] if area else []
+    params += [("by", by)] if by else []
+    query = urlencode(params)
     return render(
         request,
         "gaps.html",
         {
-            "known": sorted(known.values(), key=lambda i: i.id),
+            "known": sorted(known.values(), key=lambda i: (i.title or i.id).lower()),
+            "labels": {i.id: i.title or i.id for i in known.values()},
             "chosen": chosen,
             "as_of": date.isoformat(),
             "scope": scope,
-            "reports": reports,
+            "areas": areas,
+            "area": area,
+            "by": by,
+            "sort": sort,
+            "sorts": {"name": "state", "status": "status", "region": "region", "signed": "date signed"},
+            "views": views,
+            "statehood": G.STATEHOOD,
             "csv": f"/api/gaps?{query}&format=csv",
             "query": query,
+            "sort_link": lambda key: "/gaps?" + urlencode([*params, ("sort", key)]),
         },
         title="Ratification gaps",
     )

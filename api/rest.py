@@ -147,6 +147,9 @@ class EntityOut(BaseModel):
     external_ids: list[ExternalIdOut] = []
 
 
+REGION_HELP = "only the states of one UN M49 region or sub-region: name or code (Asia, 142, South-eastern Asia)"
+
+
 class InstrumentOut(BaseModel):
     id: str
     iri: str
@@ -170,6 +173,11 @@ class StateStatusOut(BaseModel):
     signature_date: dt.date | None = None
     denunciation_date: dt.date | None = None
     region: str | None = None
+    region_code: str | None = None
+    subregion: str | None = None
+    subregion_code: str | None = None
+    shapes: list[str] = []  # ISO numeric codes of the map shapes that show this state (successors' for a former one)
+    point: list[float] | None = None  # [latitude, longitude] of a state too small for the map's shapes
 
 
 class InstrumentStatus(BaseModel):
@@ -178,7 +186,16 @@ class InstrumentStatus(BaseModel):
     complete: bool
     warnings: list[str]
     counts: dict[str, int]
+    region: str | None = None
+    statehood: str
     states: list[StateStatusOut]
+
+
+class AreaOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    level: str
 
 
 class YearCountOut(BaseModel):
@@ -203,6 +220,7 @@ class RegionGapOut(BaseModel):
     denounced: int
     non_parties: int
     non_party_codes: list[str]
+    no_data: int = 0
 
 
 class GapReportOut(BaseModel):
@@ -214,6 +232,9 @@ class GapReportOut(BaseModel):
     warnings: list[str]
     parties: int | None
     states: int | None
+    no_data: list[str]
+    region: str | None
+    statehood: str
     gaps: list[StateStatusOut]
     regions: list[RegionGapOut]
 
@@ -301,8 +322,11 @@ def instrument_out(i: G.InstrumentInfo) -> InstrumentOut:
     )
 
 
-def status_out(s: G.StateStatus, codes: dict) -> StateStatusOut:
+def status_out(s: G.StateStatus, codes: dict, places: dict | None = None) -> StateStatusOut:
+    place = (places or {}).get(s.iso3)
     return StateStatusOut(
+        shapes=list(place.shapes) if place else [],
+        point=list(place.point) if place and place.point else None,
         instrument=s.instrument,
         iso3=s.iso3,
         numeric=(codes.get(s.iso3) or {}).get("numeric"),
@@ -313,6 +337,9 @@ def status_out(s: G.StateStatus, codes: dict) -> StateStatusOut:
         signature_date=s.signature_date,
         denunciation_date=s.denunciation_date,
         region=s.region,
+        region_code=s.region_code,
+        subregion=s.subregion,
+        subregion_code=s.subregion_code,
     )
 
 
@@ -483,6 +510,7 @@ async def instrument_status(
     request: Request,
     id: Annotated[str, PathParam(max_length=100, description="instrument id, e.g. icrmw")],
     as_of: Annotated[dt.date | None, Query(description="ISO date; default today")] = None,
+    region: Annotated[str | None, Query(max_length=60, description=REGION_HELP)] = None,
 ):
     try:
         info = await resolve(request, id)
@@ -491,8 +519,14 @@ async def instrument_status(
         as_of = as_of or dt.date.today()
         rows = await run(request, G.status, info.id, as_of)
         codes = await LD.cached(request, "state-codes", E.state_codes)
+        places = await LD.cached(request, "map-places", G.map_places)
+        area = await resolve_area(request, region) if region else None
     except LD.StoreUnavailable as e:
         return unavailable(e)
+    except G.UnknownArea as e:
+        return problem(422, str(e))
+    if area:
+        rows = [r for r in rows if area.code in (r.region_code, r.subregion_code)]
     counts = {s: 0 for s in G.STATUSES}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -503,8 +537,24 @@ async def instrument_status(
         complete=not warn,
         warnings=warn,
         counts=counts,
-        states=[status_out(r, codes) for r in rows],
+        region=area.name if area else None,
+        statehood=G.STATEHOOD,
+        states=[status_out(r, codes, places) for r in rows],
     )
+
+
+async def resolve_area(request: Request, ref: str) -> G.AreaInfo:
+    """G.UnknownArea (listing the known areas) if `ref` names no region or sub-region."""
+    return G.find_area(await LD.cached(request, "areas", G.areas), ref)
+
+
+@router.get("/regions", response_model=list[AreaOut], summary="UN M49 regions and sub-regions of the states")
+async def regions_route(request: Request):
+    try:
+        known = await LD.cached(request, "areas", G.areas)
+    except LD.StoreUnavailable as e:
+        return unavailable(e)
+    return [AreaOut(**dataclasses.asdict(a)) for a in known]
 
 
 @router.get("/instruments/{id}/timeline", response_model=Timeline, summary="Parties at the end of each year")
@@ -536,19 +586,24 @@ async def gaps_route(
     as_of: Annotated[dt.date | None, Query(description="ISO date; default today")] = None,
     scope: Annotated[Literal["all", "corridors", "partners", "related"], Query()] = "all",
     by: Annotated[Literal["region", "subregion"] | None, Query(description="group by UN M49 region")] = None,
+    region: Annotated[str | None, Query(max_length=60, description=REGION_HELP)] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ):
     as_of = as_of or dt.date.today()
     try:
+        area = await resolve_area(request, region) if region else None
         reports = []
         for ref in instrument:
             info = await resolve(request, ref)
             if info is None:
                 return unknown_instrument(ref, await instruments(request))
-            reports.append((info, await run(request, G.gaps, info.id, as_of, by, scope)))
+            reports.append((info, await run(request, G.gaps, info.id, as_of, by, scope,
+                                            area.code if area else None)))
         codes = await LD.cached(request, "state-codes", E.state_codes)
     except LD.StoreUnavailable as e:
         return unavailable(e)
+    except G.UnknownArea as e:
+        return problem(422, str(e))
     out = Gaps(
         as_of=as_of,
         reports=[
@@ -561,6 +616,9 @@ async def gaps_route(
                 warnings=r.warnings,
                 parties=r.parties,
                 states=r.states,
+                no_data=r.no_data,
+                region=r.region,
+                statehood=r.statehood or G.STATEHOOD,
                 gaps=[status_out(s, codes) for s in r.rows],
                 regions=[RegionGapOut(**dataclasses.asdict(g)) for g in r.regions],
             )

@@ -8,6 +8,11 @@ values between the braces are the example. `bind()` replaces them with the given
 escaping (IRIs and language tags are checked; strings become one-line literals with backslash, quote and
 control characters escaped). `UNDEF` leaves the variable free.
 
+States: only the states that existed on the date are listed or counted (mdkg:statehood periods from the Correlates
+of War State System Membership List v2016 and ISO 3166-3; ingest/statehood.py); `STATEHOOD` says so in every
+report. A state the record says nothing about (a partial or empty record, or a former state whose actions the
+depositary prints only in footnotes) has status "no-data": counted apart, never as a gap.
+
 Record coverage: every instrument has mdkg:recordCoverage complete (as at a status date) / partial / none.
 A gap list for an instrument whose record is not complete, or for a date after the record's status date, is
 not a complete gap list: the functions say so in `warnings` (and `complete=False`) and issue a
@@ -30,11 +35,16 @@ from mdkg.settings import ROOT, SETTINGS, Settings
 
 QUERIES = ROOT / "queries"
 DEFAULT_BASE = "https://w3id.org/mdkg/"
-STATUSES = ("party", "signatory", "denounced", "no-action")
+STATUSES = ("party", "signatory", "denounced", "no-action", "no-data")
+GAP_STATUSES = ("signatory", "denounced", "no-action")  # "no-data" is never a gap: the record does not say
 _PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)"
                     r"(?P<tail>\}[ \t]*#[ \t]*param\b.*)$", re.MULTILINE)
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+STATEHOOD = ("states that existed on the date: Correlates of War State System Membership List v2016, ISO 3166-3 "
+             "for former states (Holy See, State of Palestine, Cook Islands, Niue, which COW does not list: from "
+             "their first recorded treaty action)")
 
 
 class RecordIncompleteWarning(UserWarning):
@@ -192,13 +202,16 @@ class StateStatus:
     instrument: str  # instrument id
     iso3: str
     name: str | None
-    status: str  # party | signatory | denounced | no-action
+    status: str  # party | signatory | denounced | no-action | no-data
     consent_date: dt.date | None = None
     consent_kind: str | None = None
     signature_date: dt.date | None = None
     denunciation_date: dt.date | None = None
     region: str | None = None
     roles: str | None = None
+    region_code: str | None = None
+    subregion: str | None = None
+    subregion_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,7 @@ class RegionGap:
     denounced: int
     non_parties: int
     non_party_codes: tuple[str, ...]
+    no_data: int = 0  # states the record says nothing about: not counted in non_parties
 
 
 @dataclass
@@ -225,7 +239,10 @@ class GapReport:
     regions: list[RegionGap] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     parties: int | None = None
-    states: int | None = None
+    states: int | None = None  # states that existed on as_of (in the region, if one is given)
+    no_data: list[str] = field(default_factory=list)  # ISO3 of the states the record says nothing about
+    region: str | None = None  # the region / sub-region the answer is limited to (its name)
+    statehood: str = ""  # the definition of "state on the date" the answer uses
 
     @property
     def complete(self) -> bool:
@@ -301,14 +318,17 @@ def record_warnings(info: InstrumentInfo, as_of: dt.date) -> list[str]:
     out = []
     if info.coverage == "none":
         out.append(f"WARNING: the treaty record of {info.id} is EMPTY ({info.authority}): no treaty action "
-                   f"is recorded, so every state shows as 'no-action'. This is NOT a gap list.")
+                   f"is recorded, so every state is 'no data' (not a gap).")
     elif info.coverage == "partial":
         note = f" {info.note}" if info.note else ""
         copy = f", a copy of about {info.snapshot_date}" if info.snapshot_date else ""
         out.append(f"WARNING: the treaty record of {info.id} is PARTIAL ({info.authority}{copy}; "
-                   f"{info.actions} actions recorded).{note} States "
-                   f"shown as not party may be parties: this gap list is NOT complete.")
-    elif info.status_date and as_of > info.status_date:
+                   f"{info.actions} actions recorded).{note} States outside the record are 'no data', "
+                   f"not gaps: this gap list is NOT complete.")
+    if info.adoption_date and as_of < info.adoption_date:
+        out.append(f"WARNING: {as_of} is before {info.id} was adopted ({info.adoption_date}): no state could be "
+                   f"party to it then.")
+    elif info.coverage == "complete" and info.status_date and as_of > info.status_date:
         out.append(f"WARNING: the treaty record of {info.id} is complete only up to {info.status_date} "
                    f"({info.authority}); actions after that date are not recorded, so the answer for "
                    f"{as_of} may be incomplete.")
@@ -322,7 +342,17 @@ def _warn(report: GapReport) -> GapReport:
 
 
 def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[InstrumentInfo]:
-    return [resolve_instrument(store, r, settings) for r in refs]
+    refs = list(refs)
+    if len(refs) == 1:
+        return [resolve_instrument(store, refs[0], settings)]
+    known = instruments(store, settings)  # one query for many refs
+    out = []
+    for ref in refs:
+        key = _id(ref.strip(), settings).lower()
+        if key not in known:
+            raise UnknownInstrument(f"unknown instrument {ref!r}; the treaty record has: {', '.join(sorted(known))}")
+        out.append(known[key])
+    return out
 
 
 def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> StateStatus:
@@ -332,16 +362,24 @@ def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> S
         consent_kind=(_id(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind")
                       else None),
         signature_date=r.get("signatureDate"), denunciation_date=r.get("denunciationDate"),
-        region=r.get("regionName"), roles=r.get("roles"))
+        region=r.get("regionName"), roles=r.get("roles"),
+        region_code=_area(r.get("region"), settings), subregion=r.get("subregionName"),
+        subregion_code=_area(r.get("subregion"), settings))
+
+
+def _area(iri: object, settings: Settings) -> str | None:
+    return _id(str(iri), settings).removeprefix("region/") if iri else None
 
 
 # -- the queries ------------------------------------------------------------------------------------------
 def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
-           settings: Settings = SETTINGS) -> list[StateStatus]:
-    """queries/status-as-of.rq: the status of every state for the instrument(s) on `as_of`."""
+           settings: Settings = SETTINGS, iso3: str | None = None) -> list[StateStatus]:
+    """queries/status-as-of.rq: the status of every state (or the one `iso3`) for the instrument(s) on
+    `as_of`."""
     refs = [instrument] if isinstance(instrument, str) else list(instrument)
     infos = _infos(store, refs, settings)
-    rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of)
+    rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of,
+                  iso3=iso3)
     return [_status_row(r, settings) for r in rows]
 
 
@@ -353,14 +391,21 @@ def status_matrix(store: ox.Store, as_of: dt.date, instruments_: Sequence[str] |
 
 
 def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
-    """queries/not-party.rq: the states not party to `instrument` on `as_of`."""
+    """The states not party to `instrument` on `as_of`: the rows queries/not-party.rq gives (tests/test_gaps.py
+    checks that they agree), read from queries/status-as-of.rq, which also gives the counts, in one query."""
     info = resolve_instrument(store, instrument, settings)
-    rows = select(store, "not-party", settings, instrument=URIRef(info.iri), asOf=as_of)
-    report = GapReport("not-party", [info], as_of, rows=[_status_row(r, settings, info.id) for r in rows],
-                       warnings=record_warnings(info, as_of))
-    report.states = _count_states(store, settings)
-    report.parties = report.states - len(report.rows)
+    everyone = status(store, info.id, as_of, settings)
+    report = GapReport("not-party", [info], as_of, rows=[r for r in everyone if r.status in GAP_STATUSES],
+                       warnings=record_warnings(info, as_of), statehood=STATEHOOD)
+    _count(report, everyone)
     return _warn(report)
+
+
+def _count(report: GapReport, everyone: list[StateStatus]) -> None:
+    """states / parties / no_data of a report from every state's status on the date."""
+    report.states = len(everyone)
+    report.parties = sum(s.status == "party" for s in everyone)
+    report.no_data = sorted(s.iso3 for s in everyone if s.status == "no-data")
 
 
 def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str = "region",
@@ -376,10 +421,11 @@ def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str 
         region_code=_id(r["region"], settings).removeprefix("region/") if r["region"] else None,
         region=r["regionName"] or "(no region)", states=r["states"], parties=r["parties"],
         signatories=r["signatories"], no_action=r["noAction"], denounced=r["denounced"],
-        non_parties=r["nonParties"], non_party_codes=tuple(sorted((r["nonPartyCodes"] or "").split())))
+        non_parties=r["nonParties"], non_party_codes=tuple(sorted((r["nonPartyCodes"] or "").split())),
+        no_data=r["noData"] or 0)
         for r in rows]
     report = GapReport("gaps-by-region", [info], as_of, regions=regions,
-                       warnings=record_warnings(info, as_of))
+                       warnings=record_warnings(info, as_of), statehood=STATEHOOD)
     report.states = sum(g.states for g in regions)
     report.parties = sum(g.parties for g in regions)
     return _warn(report)
@@ -398,9 +444,9 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
                   scope=scopes[scope], onlyGaps=only_gaps)
     statuses = [_status_row(r, settings, info.id) for r in rows]
     report = GapReport(f"gaps-in-scope:{scope}", [info], as_of, rows=statuses,
-                       warnings=record_warnings(info, as_of))
+                       warnings=record_warnings(info, as_of), statehood=STATEHOOD)
     if not only_gaps:
-        report.states, report.parties = len(statuses), sum(r.status == "party" for r in statuses)
+        _count(report, statuses)
     if not _has_scope_data(store, scopes[scope], settings):
         report.warnings.append(f"WARNING: the graph has no {' or '.join(scopes[scope])} data "
                                f"(mdkg:MigrationCorridor / mdkg:Partnership with states): the list is empty "
@@ -409,19 +455,75 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
 
 
 def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None, scope: str = "all",
-         settings: Settings = SETTINGS) -> GapReport:
-    """The gap answer the CLI prints: non-parties to `instrument` on `as_of`, all states or a scope,
-    optionally grouped by region ('region' / 'subregion')."""
-    if scope == "all":
-        if by:
-            return gaps_by_region(store, instrument, as_of, by, settings)
+         region: str | None = None, settings: Settings = SETTINGS) -> GapReport:
+    """The gap answer the CLI, the API and the /gaps page give: non-parties to `instrument` on `as_of`
+    (rows, every time), all states or a scope, optionally limited to one UN M49 region or sub-region (`region`:
+    its M49 code or name, e.g. "142" or "Asia", see `areas()`) and grouped by region ('region' /
+    'subregion')."""
+    if by not in (None, "region", "subregion"):
+        raise ValueError("by: 'region' or 'subregion'")
+    if scope == "all" and not by and not region:
         return not_party(store, instrument, as_of, settings)
-    if not by:
-        return gaps_in_scope(store, instrument, as_of, scope, True, settings)
-    report = gaps_in_scope(store, instrument, as_of, scope, False, settings)
-    report.regions = group_by_region(report.rows, store, by, settings)
-    report.rows = [r for r in report.rows if r.status != "party"]
+    if scope == "all":
+        everyone = status(store, instrument, as_of, settings)
+        info = resolve_instrument(store, instrument, settings)
+        report = GapReport("status-as-of", [info], as_of, warnings=record_warnings(info, as_of),
+                           statehood=STATEHOOD)
+        _warn(report)
+    else:
+        report = gaps_in_scope(store, instrument, as_of, scope, False, settings)
+        everyone = report.rows
+    if region:
+        area = resolve_area(store, region, settings)
+        report.region = area.name
+        everyone = [r for r in everyone if area.code in (r.region_code, r.subregion_code)]
+    _count(report, everyone)
+    if by:
+        report.regions = group_by_region(everyone, by)
+    report.rows = [r for r in everyone if r.status in GAP_STATUSES]
     return report
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    code: str
+    name: str
+    parent: str | None  # M49 code of the broader area
+    level: str  # region | subregion
+
+
+class UnknownArea(ValueError):
+    pass
+
+
+def areas(store: ox.Store, settings: Settings = SETTINGS) -> list[AreaInfo]:
+    """The UN M49 regions and sub-regions the states of the graph are in, regions first."""
+    M = settings.ns.MDKG
+    q = (f"SELECT DISTINCT ?area ?name ?broader ?p WHERE {{ ?s <{M['region']}>|<{M['subregion']}> ?area ; ?p ?area . "
+         f"FILTER (?p IN (<{M['region']}>, <{M['subregion']}>)) ?area <{RDFS_LABEL}> ?name . "
+         f"OPTIONAL {{ ?area <http://www.w3.org/2004/02/skos/core#broader> ?broader }} }}")
+    out = {}
+    for r in store.query(q, use_default_graph_as_union=True):
+        code = _area(r["area"].value, settings)
+        level = "region" if r["p"].value == str(M["region"]) else "subregion"
+        out[code] = AreaInfo(code, r["name"].value, _area(r["broader"].value, settings) if r["broader"] else None,
+                             level)
+    return sorted(out.values(), key=lambda a: (a.level != "region", a.name))
+
+
+def resolve_area(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> AreaInfo:
+    """A region or sub-region by M49 code ("142", "35" / "035") or name ("Asia", "south-eastern asia")."""
+    return find_area(areas(store, settings), ref)
+
+
+def find_area(known: Sequence[AreaInfo], ref: str) -> AreaInfo:
+    """The area of `known` that `ref` names (code with or without leading zeros, or name in any case);
+    UnknownArea lists them all."""
+    key = ref.strip().lower()
+    for a in known:
+        if key in (a.code, a.code.lstrip("0"), a.name.lower()) or (key.isdigit() and key.zfill(3) == a.code):
+            return a
+    raise UnknownArea(f"unknown region {ref!r}; one of: " + ", ".join(f"{a.code} {a.name}" for a in known))
 
 
 def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date,
@@ -538,6 +640,8 @@ def _verdict(r: dict, info: InstrumentInfo | None) -> str:
     record = f"record {info.coverage if info else 'missing'}"
     if aspect == "non-party":
         return f"disagrees: {difference} ({record}, but the action is recorded)"
+    if recorded == "no-action":  # on an incomplete record: the record does not say
+        difference = f"the record has no data, claimed {claimed}"
     return f"cannot confirm: {difference} ({record})"
 
 
@@ -558,12 +662,113 @@ def _history(claimed: str, r: dict) -> str:
     return f"the record never shows {claimed} state parties"
 
 
+# -- one state's record (entity pages) -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class StatePeriod:
+    start: dt.date
+    end: dt.date | None
+    source: str
+    actions_under: str | None  # ISO3 of the row the depositary prints the state's actions in
+    record_held: bool
+
+
+@dataclass
+class StateTreaties:
+    """A state's status for every instrument on one date (today, or the last day it existed), with what the
+    record says nothing about named as such."""
+
+    iso3: str
+    as_of: dt.date
+    periods: list[StatePeriod]
+    successors: list[str]
+    predecessors: list[str]
+    lines: list[tuple[InstrumentInfo, StateStatus | None, str | None]]  # (instrument, status, why "no data")
+
+
+def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
+                   infos: dict[str, InstrumentInfo] | None = None,
+                   settings: Settings = SETTINGS) -> StateTreaties | None:
+    """Two queries: the state's periods with its successors and predecessors, then its status for every
+    instrument (`infos`: the instruments, if the caller has them)."""
+    M = settings.ns.MDKG
+    node = settings.ns.state(iso3)
+    q = (f"SELECT ?start ?end ?under ?held ?source ?succ ?pred WHERE {{ "
+         f"{{ <{node}> <{M['statehood']}> ?p . ?p <{M['startDate']}> ?start ; <{M['recordHeld']}> ?held . "
+         f"OPTIONAL {{ ?p <{M['endDate']}> ?end }} OPTIONAL {{ ?p <{M['actionsRecordedUnder']}> ?u . "
+         f"?u <{M['iso3166Alpha3']}> ?under }} "
+         f"{{ SELECT ?p (GROUP_CONCAT(?src; separator=' / ') AS ?source) WHERE {{ <{node}> <{M['statehood']}> ?p . "
+         f"OPTIONAL {{ ?p <http://purl.org/dc/terms/source> ?src }} }} GROUP BY ?p }} }} "
+         f"UNION {{ <{node}> <{M['successor']}> ?x . ?x <{M['iso3166Alpha3']}> ?succ }} "
+         f"UNION {{ ?y <{M['successor']}> <{node}> . ?y <{M['iso3166Alpha3']}> ?pred }} }}")
+    periods, successors, predecessors = [], [], []
+    for r in store.query(q, use_default_graph_as_union=True):
+        if r["succ"]:
+            successors.append(r["succ"].value)
+        elif r["pred"]:
+            predecessors.append(r["pred"].value)
+        else:
+            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
+                                       r["under"].value if r["under"] else None, r["held"].value == "true"))
+    if not periods:
+        return None
+    periods.sort(key=lambda p: p.start)
+    successors.sort()
+    predecessors.sort()
+    if as_of is None:
+        last = periods[-1]
+        as_of = last.end if last.end and last.end < dt.date.today() else dt.date.today()
+    infos = infos or instruments(store, settings)
+    by_id = {r.instrument: r for r in status(store, sorted(infos), as_of, settings, iso3=iso3)}
+    current = next((p for p in periods if p.start <= as_of and (p.end is None or as_of <= p.end)), None)
+    lines = []
+    for iid, info in sorted(infos.items(), key=lambda kv: (kv[1].title or kv[0]).lower()):
+        row = by_id.get(iid)
+        why = None
+        if row is not None and row.status == "no-data":
+            if current is not None and not current.record_held:
+                why = ("the record holds no action of this former state (UNTC gives them only in footnotes, which "
+                       "mdkg does not hold)")
+            else:
+                why = f"the record of {iid} is {info.coverage} ({info.authority}): this state's action, if any, is " \
+                      f"not in it"
+        elif row is not None and info.adoption_date and as_of < info.adoption_date:
+            why = f"adopted only on {info.adoption_date}"
+        elif row is not None and info.status_date and as_of > info.status_date and row.status != "party":
+            why = f"the record is complete only up to {info.status_date} ({info.authority})"
+        lines.append((info, row, why))
+    return StateTreaties(iso3, as_of, periods, successors, predecessors, lines)
+
+
+# -- the map ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MapPlace:
+    """How the world map draws a state: its own ISO numeric shape, or (a former state) the shapes of its
+    present-day successors where no state of the date claims them; small states as a point."""
+
+    iso3: str
+    shapes: tuple[str, ...]
+    point: tuple[float, float] | None  # latitude, longitude
+
+
+def map_places(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, MapPlace]:
+    M = settings.ns.MDKG
+    q = (f"SELECT ?iso3 ?num ?lat ?lon (GROUP_CONCAT(DISTINCT ?succNum; separator=' ') AS ?succ) WHERE {{ "
+         f"?s a <{M['State']}> ; <{M['iso3166Alpha3']}> ?iso3 . "
+         f"OPTIONAL {{ ?s <{M['iso3166Numeric']}> ?num }} "
+         f"OPTIONAL {{ ?s <https://schema.org/latitude> ?lat ; <https://schema.org/longitude> ?lon }} "
+         f"OPTIONAL {{ ?s <{M['successor']}>+ ?succ0 . ?succ0 <{M['iso3166Alpha2']}> ?a2 ; "
+         f"<{M['iso3166Numeric']}> ?succNum }} }} GROUP BY ?iso3 ?num ?lat ?lon")
+    out = {}
+    for r in store.query(q, use_default_graph_as_union=True):
+        iso3 = r["iso3"].value
+        successors = tuple(sorted((r["succ"].value if r["succ"] else "").split()))
+        own = (r["num"].value,) if r["num"] and not successors else ()
+        point = (float(r["lat"].value), float(r["lon"].value)) if r["lat"] else None
+        out[iso3] = MapPlace(iso3, own or successors, point)
+    return out
+
+
 # -- helpers ----------------------------------------------------------------------------------------------
-def _count_states(store: ox.Store, settings: Settings) -> int:
-    q = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{settings.ns.MDKG['State']}> }}"
-    return int(next(iter(store.query(q, use_default_graph_as_union=True)))["n"].value)
-
-
 def _has_scope_data(store: ox.Store, scopes: list[str], settings: Settings) -> bool:
     M = settings.ns.MDKG
     checks = {"corridors": f"?r a <{M['MigrationCorridor']}> ; <{M['origin']}>|<{M['destination']}> ?s .",
@@ -575,23 +780,19 @@ def _has_scope_data(store: ox.Store, scopes: list[str], settings: Settings) -> b
     return False
 
 
-def group_by_region(rows: list[StateStatus], store: ox.Store, level: str,
-                    settings: Settings) -> list[RegionGap]:
-    M = settings.ns.MDKG
-    q = (f"SELECT ?iso3 ?region ?name WHERE {{ ?s <{M['iso3166Alpha3']}> ?iso3 ; <{M[level]}> ?region . "
-         f"?region <http://www.w3.org/2000/01/rdf-schema#label> ?name }}")
-    region_of = {s["iso3"].value: (s["region"].value, s["name"].value)
-                 for s in store.query(q, use_default_graph_as_union=True)}
+def group_by_region(rows: list[StateStatus], level: str) -> list[RegionGap]:
+    """Counts per region ('region') or sub-region ('subregion') of status rows (which carry both)."""
     groups: dict[tuple[str | None, str], list[StateStatus]] = {}
     for row in rows:
-        groups.setdefault(region_of.get(row.iso3, (None, "(no region)")), []).append(row)
+        key = (row.region_code, row.region) if level == "region" else (row.subregion_code, row.subregion)
+        groups.setdefault((key[0], key[1] or "(no region)"), []).append(row)
     out = []
-    for (iri, name), g in sorted(groups.items(), key=lambda kv: kv[0][1]):
-        gap = [r for r in g if r.status != "party"]
-        out.append(RegionGap(_id(iri, settings).removeprefix("region/") if iri else None, name, len(g),
-                             len(g) - len(gap), sum(r.status == "signatory" for r in g),
-                             sum(r.status == "no-action" for r in g), sum(r.status == "denounced" for r in g),
-                             len(gap), tuple(sorted(r.iso3 for r in gap))))
+    for (code, name), g in sorted(groups.items(), key=lambda kv: kv[0][1]):
+        gap = [r for r in g if r.status in GAP_STATUSES]
+        out.append(RegionGap(code, name, len(g), sum(r.status == "party" for r in g),
+                             sum(r.status == "signatory" for r in g), sum(r.status == "no-action" for r in g),
+                             sum(r.status == "denounced" for r in g), len(gap), tuple(sorted(r.iso3 for r in gap)),
+                             sum(r.status == "no-data" for r in g)))
     return out
 
 

@@ -1,6 +1,7 @@
 """`mdkg gaps`: ratification gaps for an instrument at a date, as a table; CSV/JSON on request.
 
     mdkg gaps --instrument icrmw --as-of 2005-10-01 --by region
+    mdkg gaps --instrument icrmw --as-of 2005-10-01 --region Asia --by subregion
     mdkg gaps --instrument ilo-c97 --not-party-to icrmw --as-of 2010-01-01 --csv gaps.csv
     mdkg gaps --instrument icrmw --scope corridors --json gaps.json
     mdkg gaps --instrument icrmw --timeline --csv parties-per-year.csv
@@ -46,6 +47,9 @@ def _bad(value: str) -> dt.date:
 @click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD", help="The date (default: today).")
 @click.option("--by", type=click.Choice(["region", "subregion"]),
               help="Group by UN M49 region or sub-region.")
+@click.option("--region", metavar="AREA",
+              help="Only the states of one UN M49 region or sub-region: its name or code (Asia, 142, "
+                   "'South-eastern Asia', 035).")
 @click.option("--not-party-to", "not_party_to", metavar="ID",
               help="List the states party to --instrument but not to this instrument.")
 @click.option("--scope", type=click.Choice(["all", "corridors", "partners", "related"]), default="all",
@@ -63,7 +67,8 @@ def _bad(value: str) -> dt.date:
                    "--instrument) checked against the record at their dates.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
               help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).")
-def command(instrument: str | None, as_of: dt.date, by: str | None, not_party_to: str | None, scope: str,
+def command(instrument: str | None, as_of: dt.date, by: str | None, region: str | None,
+            not_party_to: str | None, scope: str,
             csv_file: Path | None, json_file: Path | None, timeline: bool, check_claims: bool,
             data: Path | None) -> None:
     """Which states are not party to an instrument at a date (UN Treaty Collection / ILO NORMLEX record);
@@ -85,6 +90,13 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, not_party_to
             g.resolve_instrument(store, not_party_to)
     except g.UnknownInstrument as e:
         raise click.BadParameter(str(e), param_hint="--instrument/--not-party-to") from None
+    if region and not_party_to:
+        raise click.UsageError("--region is not available with --not-party-to")
+    if region:
+        try:
+            g.resolve_area(store, region)
+        except g.UnknownArea as e:
+            raise click.BadParameter(str(e), param_hint="--region") from None
     if timeline:
         return _timeline(store, instrument, csv_file, json_file)
     if check_claims:
@@ -94,9 +106,9 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, not_party_to
         if not_party_to:
             report = g.party_to_x_not_y(store, instrument, not_party_to, as_of)
             if by:
-                report.regions = g.group_by_region(report.rows, store, by, SETTINGS)
+                report.regions = g.group_by_region(report.rows, by)
         else:
-            report = g.gaps(store, instrument, as_of, by=by, scope=scope)
+            report = g.gaps(store, instrument, as_of, by=by, scope=scope, region=region)
     click.echo(_render(report, by, scope, not_party_to))
     if report.warnings:
         click.secho(f"mdkg gaps: {len(report.warnings)} WARNING(S): the record is incomplete for this "
@@ -184,31 +196,39 @@ def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[st
                  "related": " (states on corridors or in partnerships)"}[scope]
         what = f"States not party to {first.id}{where}"
     flag = "" if report.complete else "  [INCOMPLETE RECORD: see warnings]"
-    lines = [f"{what}, as of {report.as_of}{flag}"]
+    where = f" in {report.region}" if report.region else ""
+    lines = [f"{what}{where}, as of {report.as_of}{flag}"]
     for info in report.instruments:
         lines.append(f"  {info.id}: {info.title}")
         lines.append(f"  record: {info.describe()}")
+    if report.statehood:
+        lines.append(textwrap.fill(f"states: {report.statehood}", width=110, initial_indent="  ",
+                                   subsequent_indent="    "))
     return lines
 
 
 def _render(report: g.GapReport, by: str | None, scope: str, not_party_to: str | None) -> str:
     out = _title(report, scope, not_party_to)
     if report.states is not None and report.parties is not None and not not_party_to:
-        out.append(f"  {report.parties} of {report.states} states party; "
-                   f"{report.states - report.parties} not party")
+        no_data = len(report.no_data)
+        known = report.states - no_data
+        out.append(f"  {report.parties} of {report.states} states party; {known - report.parties} not party"
+                   + (f"; {no_data} no data (the record does not say)" if no_data else ""))
     for message in report.warnings:
         out.append(textwrap.fill(message, width=110, subsequent_indent="    "))
     out.append("")
     if by:
-        header = ("region", "states", "parties", "not party", "signatory", "no action", "denounced")
+        header = ("region", "states", "parties", "not party", "signatory", "no action", "denounced", "no data")
         rows = [(r.region, r.states, r.parties if not not_party_to else "-", r.non_parties, r.signatories,
-                 r.no_action, r.denounced) for r in report.regions]
+                 r.no_action, r.denounced, r.no_data) for r in report.regions]
         out.extend(_table(header, rows))
         out.append("")
+        names = {r.iso3: r.name or r.iso3 for r in report.rows}
         for r in report.regions:
             if r.non_party_codes:
-                out.append(textwrap.fill(" ".join(r.non_party_codes), width=100,
-                                         initial_indent=f"{r.region}: ", subsequent_indent="    "))
+                listed = ", ".join(f"{names.get(c, c)} ({c})" for c in r.non_party_codes)
+                out.append(textwrap.fill(listed, width=110, initial_indent=f"{r.region}: ",
+                                         subsequent_indent="    "))
     else:
         scoped = scope != "all"
         header = ("iso3", "state", "status", "signed", "denounced", "region")
@@ -260,6 +280,7 @@ def _write_json(report: g.GapReport, path: Path) -> None:
         raise TypeError(type(obj))
 
     doc = {**_meta(report), "warnings": report.warnings, "parties": report.parties, "states": report.states,
+           "no_data": report.no_data, "region": report.region, "statehood": report.statehood,
            "instrument_records": [dataclasses.asdict(i) for i in report.instruments],
            "rows": [dataclasses.asdict(r) for r in report.rows],
            "regions": [dataclasses.asdict(r) for r in report.regions]}

@@ -12,8 +12,9 @@ the named graph `{base}graph/reference`."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -24,6 +25,7 @@ import yaml
 from country_converter.country_converter import COUNTRY_DATA_FILE
 from rdflib import DCTERMS, RDF, RDFS, SKOS, XSD, Dataset, Literal, URIRef
 
+from ingest import statehood
 from mdkg.settings import PROV, SETTINGS, Settings
 
 CONFIG_FILE = Path(__file__).with_name("states.yaml")
@@ -140,6 +142,29 @@ def _treaty_codes(folder: Path) -> set[str]:
     return codes
 
 
+def _first_actions(folder: Path) -> dict[str, dt.date]:
+    """ISO3 -> the date of its first action in the treaty files (the statehood of states COW does not list)."""
+    first: dict[str, dt.date] = {}
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                code = (row.get("iso3") or "").strip()
+                try:
+                    day = dt.date.fromisoformat((row.get("date") or "").strip())
+                except ValueError:
+                    continue  # ingest/treaties.py reports bad dates with file and line
+                if code and (code not in first or day < first[code]):
+                    first[code] = day
+    return first
+
+
+@cache
+def name_patterns() -> tuple:
+    """(ISO3, compiled name regex) from country_converter, to map other lists' state names to ISO3."""
+    return tuple((row["ISO3"], re.compile(row["regex"], re.IGNORECASE))
+                 for _, row in _coco_table().iterrows() if row["ISO3"] and row["regex"])
+
+
 def _record(country, coco_row, status: str, overrides: dict) -> StateRecord:
     iso3 = country.alpha_3
     names: list[str | None] = []
@@ -150,7 +175,7 @@ def _record(country, coco_row, status: str, overrides: dict) -> StateRecord:
     if coco_row is not None:
         names.extend([coco_row["name_short"], coco_row["name_official"]])
     if status == FORMER:  # 'Yugoslavia, (Socialist) Federal Republic of' -> 'Yugoslavia'
-        preferred = country.name.split(", ")[0]
+        preferred = statehood.former_names().get(iso3) or country.name.split(", ")[0]
     else:
         preferred = _preferred(country, coco_row)
     member_since = None
@@ -199,7 +224,8 @@ def reference_states(treaty_folder: Path | None = None) -> dict[str, StateRecord
     for iso3 in config.get("non_member_states") or {}:
         wanted.setdefault(iso3, NON_MEMBER)
     folder = treaty_folder or SETTINGS.seeds / "treaties"
-    former_codes = set(config.get("former_states") or []) | _treaty_codes(folder)
+    former_codes = (set(config.get("former_states") or []) | _treaty_codes(folder)
+                    | statehood.former_codes())
     out: dict[str, StateRecord] = {}
     for iso3, status in wanted.items():
         country = pycountry.countries.get(alpha_3=iso3)
@@ -210,7 +236,37 @@ def reference_states(treaty_folder: Path | None = None) -> dict[str, StateRecord
         former = pycountry.historic_countries.get(alpha_3=iso3)
         if former is not None and pycountry.countries.get(alpha_3=iso3) is None:
             out[iso3] = _record(former, by_iso3.get(iso3), FORMER, overrides)
+    _regions_from_successors(out)
     return dict(sorted(out.items()))
+
+
+def _regions_from_successors(states: dict[str, StateRecord]) -> None:
+    """A former state that the packages give no M49 area gets its successors' sub-region (or region) where they
+    all share one: Czechoslovakia Eastern Europe, Serbia and Montenegro Southern Europe; the USSR, whose
+    successors are in four sub-regions and two regions, gets none."""
+    pending = {s.predecessor: s.successors for s in statehood.successions()
+               if s.predecessor in states and not states[s.predecessor].region_code}
+    while pending:
+        progress = False
+        for iso3, successors in list(pending.items()):
+            if any(x in pending for x in successors):
+                continue
+            subs = {states[x].subregion_code for x in successors if x in states}
+            tops = {states[x].region_code for x in successors if x in states}
+            rec = states[iso3]
+            if len(subs) == 1 and None not in subs:
+                sub = m49_areas()[subs.pop()]
+                top = _top(sub.code)
+                rec = replace(rec, subregion=sub.name, subregion_code=sub.code, region=top.name,
+                              region_code=top.code)
+            elif len(tops) == 1 and None not in tops:
+                top = m49_areas()[tops.pop()]
+                rec = replace(rec, region=top.name, region_code=top.code)
+            states[iso3] = rec
+            del pending[iso3]
+            progress = True
+        if not progress:
+            raise ValueError(f"circular successors in statehood.yaml: {sorted(pending)}")
 
 
 def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
@@ -283,4 +339,37 @@ def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
             g.add((ns.state(overridden), RDFS.comment, Literal(
                 f"UN M49 sub-region corrected: {rule['authority']}", lang="en")))
     counts["regions"] = len(used_areas)
+    counts.update(statehood.emit(ds, states, name_patterns(), _first_actions(settings.seeds / "treaties"),
+                                 settings))
+    counts["map_points"] = _emit_points(g, states, settings)
     return counts
+
+
+SCHEMA = "https://schema.org/"
+POINTS_SOURCE = ("Google DSPL canonical dataset countries.csv (https://developers.google.com/public-data/docs/"
+                 "canonical/countries_csv): a point for a state too small for the 1:110m world map")
+
+
+def _emit_points(g, states: dict[str, StateRecord], settings: Settings) -> int:
+    """schema:latitude / schema:longitude of the states seeds/states/map-points.csv lists (the map draws them as
+    dots); the file's ISO2 must be the state's."""
+    path = settings.seeds / "states" / "map-points.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(enumerate(csv.DictReader(f), start=2))
+    for line, row in rows:
+        iso3 = row["iso3"]
+        if iso3 not in states:
+            raise statehood.StatehoodError(f"{iso3!r} is not in the reference set of states", path, line, "iso3")
+        if states[iso3].iso2 != row["iso2"]:
+            raise statehood.StatehoodError(f"{row['iso2']!r} is not the ISO2 code of {iso3}", path, line, "iso2")
+        try:
+            lat, lon = float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            raise statehood.StatehoodError("not a number", path, line, "latitude/longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise statehood.StatehoodError("out of range", path, line, "latitude/longitude")
+        node = settings.ns.state(iso3)
+        g.add((node, URIRef(SCHEMA + "latitude"), Literal(row["latitude"], datatype=XSD.decimal)))
+        g.add((node, URIRef(SCHEMA + "longitude"), Literal(row["longitude"], datatype=XSD.decimal)))
+        g.add((node, DCTERMS.source, Literal(f"map point: {POINTS_SOURCE}")))
+    return len(rows)

@@ -452,10 +452,12 @@ def test_document_text_is_read_or_rejected_with_its_line(scratch, body, crlf, bo
 # -- treaty actions (CSV) ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def treaty_folder(scratch: Path) -> Path:
-    """mapping.yaml as it is; each example overwrites ratifications.csv; ilo-normlex.csv has no rows."""
+    """mapping.yaml as it is; each example overwrites ratifications.csv; the other action files have no rows."""
     folder = _folder(scratch, "treaties")
     shutil.copy(SEEDS / "treaties" / "mapping.yaml", folder / "mapping.yaml")
-    (folder / "ilo-normlex.csv").write_text(",".join(treaties.COLUMNS) + "\n", encoding="utf-8")
+    for name in treaty_mapping()["action_files"]:
+        if name != "ratifications.csv":
+            (folder / name).write_text(",".join(treaties.COLUMNS) + "\n", encoding="utf-8")
     return folder
 
 
@@ -612,6 +614,9 @@ def mapping_folder(scratch: Path) -> Path:
     folder = _folder(scratch, "mapping")
     shutil.copy(SEEDS / "treaties" / "ilo-normlex.csv", folder / "ilo-normlex.csv")
     (folder / "ratifications.csv").write_text(",".join(treaties.COLUMNS) + "\n", encoding="utf-8")
+    for name in treaty_mapping()["action_files"]:  # the other action files: no rows
+        if not (folder / name).exists():
+            (folder / name).write_text(",".join(treaties.COLUMNS) + "\n", encoding="utf-8")
     return folder
 
 
@@ -625,7 +630,7 @@ def test_mapping_fails_only_with_located_errors(mapping_folder, raw):
     path.write_bytes(raw)
     treaties._mapping.cache_clear()
     try:
-        names = [path, *(mapping_folder / f for f in ("ilo-normlex.csv", "ratifications.csv"))]
+        names = [path, *mapping_folder.glob("*.csv")]
         out = expect_clean(lambda: treaties.read_actions(mapping_folder, instruments()), names)
     finally:
         treaties._mapping.cache_clear()

@@ -12,6 +12,7 @@ from treaty_data import SETTINGS, dataset, source_rows
 from ingest.states import FORMER, StateRecord, emit, reference_states
 
 NS = SETTINGS.ns
+FORMER_STATES = {"CSK", "DDR", "SCG", "SUN", "YMD", "YUG"}
 M = NS.MDKG
 
 
@@ -23,7 +24,8 @@ def test_members_observers_and_treaty_participants():
     assert len(by_status["member"]) == 193
     assert by_status["observer"] == {"VAT", "PSE"}
     assert by_status["non-member"] == {"COK", "NIU"}
-    assert len(states) == 197
+    assert by_status["former"] == FORMER_STATES  # brought in by seeds/states/statehood.yaml
+    assert len(states) == 197 + 6
     assert {"MEX", "PHL", "IND", "USA", "CHE", "SSD", "MNE"} <= by_status["member"]
     # neither UN members nor observers nor UNTC participants
     assert "TWN" not in states and "XKX" not in states
@@ -31,6 +33,9 @@ def test_members_observers_and_treaty_participants():
 
 def test_codes_come_from_pycountry():
     for rec in reference_states().values():
+        if rec.un_status == FORMER:
+            assert pycountry.historic_countries.get(alpha_3=rec.iso3) is not None, rec.iso3
+            continue
         country = pycountry.countries.get(alpha_3=rec.iso3)
         assert country is not None, rec.iso3
         assert (rec.iso2, rec.numeric) == (country.alpha_2, country.numeric)
@@ -66,7 +71,13 @@ def test_every_region_and_the_nauru_correction():
     assert all(rec.region in {"Africa", "Americas", "Asia", "Europe", "Oceania"} for rec in s.values())
     counts = {r: sum(rec.region == r for rec in s.values()) for r in ("Africa", "Americas", "Asia", "Europe",
                                                                        "Oceania")}
-    assert counts == {"Africa": 54, "Americas": 35, "Asia": 48, "Europe": 44, "Oceania": 16}
+    present = {r: sum(rec.region == r and rec.un_status != FORMER for rec in s.values())
+               for r in ("Africa", "Americas", "Asia", "Europe", "Oceania")}
+    assert present == {"Africa": 54, "Americas": 35, "Asia": 48, "Europe": 44, "Oceania": 16}
+    assert counts == {"Africa": 54, "Americas": 35, "Asia": 49, "Europe": 49, "Oceania": 16}
+    # former states: their successors' sub-region where they share one (statehood.yaml, successors)
+    assert (s["SCG"].subregion, s["CSK"].subregion, s["YMD"].subregion) == ("Southern Europe", "Eastern Europe",
+                                                                            "Western Asia")
     assert s["NRU"].subregion == "Micronesia"  # country_converter 1.3.2 says Polynesia; M49 says Micronesia
     assert s["KEN"].subregion == "Eastern Africa" and s["KEN"].region == "Africa"
 
@@ -85,8 +96,8 @@ def test_former_states_are_added_when_the_record_has_them(tmp_path):
     states = reference_states(tmp_path)
     yug = states["YUG"]
     assert yug.un_status == FORMER and yug.name == "Yugoslavia" and yug.iso2 is None
-    assert "CSK" not in states  # only former states present in the data
-    assert len(states) == 198
+    assert "CSK" in states  # from seeds/states/statehood.yaml, not from the treaty data
+    assert len(states) == 197 + 6
 
 
 def test_emit_into_the_reference_graph():
@@ -109,12 +120,14 @@ def test_emit_into_the_reference_graph():
     assert any(s.startswith(f"country_converter {version('country_converter')}") for s in sources)
     assert (mex, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
             URIRef(f"https://pypi.org/project/pycountry/{version('pycountry')}/")) in g
-    assert len(set(g.subjects(RDF.type, M.State))) == 197
+    assert len(set(g.subjects(RDF.type, M.State))) == 197 + 6
 
 
 def test_emit_counts():
     from rdflib import Dataset
 
     counts = emit(Dataset(), SETTINGS)
-    assert counts["states"] == 197 and counts["member"] == 193 and counts["observer"] == 2
-    assert counts["non-member"] == 2 and counts["former"] == 0
+    assert counts["states"] == 203 and counts["member"] == 193 and counts["observer"] == 2
+    assert counts["non-member"] == 2 and counts["former"] == 6
+    # every state has statehood periods; VAT, PSE, COK, NIU (not in the COW list) from their first action
+    assert counts["states_with_statehood"] == 203 and counts["states_without_statehood"] == 0

@@ -104,7 +104,7 @@ def code_to_id() -> dict[str, str]:
 @cache
 def source_rows() -> list[dict[str, str]]:
     rows = []
-    for name in ("ratifications.csv", "ilo-normlex.csv"):
+    for name in ("ratifications.csv", "ilo-normlex.csv", "ilo-government-databases.csv"):
         with (TREATIES / name).open(encoding="utf-8", newline="") as f:
             rows.extend(csv.DictReader(f))
     return rows
@@ -160,3 +160,34 @@ def statuses_during(instrument: str, iso3: str, start: dt.date, end: dt.date) ->
     acts = actions_by_participant().get((instrument, iso3), [])
     days = sorted({d for _, d in acts if start <= d <= end} | {start, end})
     return [expected_status(acts, day) for day in days]
+
+
+# -- statehood: which states existed on a date, read from ingest/statehood.py (the SPARQL must agree) ----------
+@cache
+def statehood_periods() -> dict:
+    from ingest import statehood
+
+    return statehood.periods(set(states.reference_states()), states.name_patterns(),
+                             states._first_actions(TREATIES))
+
+
+def states_on(on: dt.date) -> dict:
+    """ISO3 -> the statehood period that holds `on`."""
+    return {iso3: p for iso3, ps in statehood_periods().items() for p in ps if p.holds(on)}
+
+
+@cache
+def coverage() -> dict[str, str]:
+    return {iid: inst.record.coverage for iid, inst in treaties.load_instruments(TREATIES / "instruments.yaml").items()}
+
+
+def expected_state_status(instrument: str, iso3: str, on: dt.date) -> str | None:
+    """The status of a state on a date as the queries must give it: None if the state did not exist; the actions
+    of the row the depositary prints them in; "no-data" where the record does not say."""
+    period = states_on(on).get(iso3)
+    if period is None:
+        return None
+    if not period.record_held:
+        return "no-data"
+    status = expected_status(actions_by_participant().get((instrument, period.actions_under or iso3), []), on)
+    return "no-data" if status == "no-action" and coverage()[instrument] != "complete" else status

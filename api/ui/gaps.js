@@ -1,4 +1,5 @@
-// Ratification-gap view: a world choropleth of each state's status (world-atlas shapes, topojson-client) and a
+// Ratification-gap view: a world choropleth of each state's status (world-atlas shapes, topojson-client; small
+// states as dots, former states on their successors' shapes) and a
 // parties-per-year chart, both from the REST API. No other library: the projection is equirectangular.
 (function () {
   "use strict";
@@ -32,6 +33,7 @@
 
   async function drawMap(instrument) {
     mapEl.setAttribute("aria-busy", "true");
+    const region = mapEl.dataset.region || "";
     const [features, res] = await Promise.all([loadWorld(),
       fetch(`/api/instruments/${encodeURIComponent(instrument)}/status?as_of=${asOf}`)]);
     if (!res.ok) {  // the detail may quote a parameter: text, never markup
@@ -39,33 +41,68 @@
       mapEl.replaceChildren(p); return;
     }
     const data = await res.json();
+    const inRegion = s => !region || s.region_code === region || s.subregion_code === region;
+    // A state's own shape first; a former state (Serbia and Montenegro, the USSR) on its successors' shapes
+    // where no state of the date claims them.
     const byNum = new Map();
-    for (const s of data.states) if (s.numeric) byNum.set(String(s.numeric).padStart(3, "0"), s);
+    const own = s => s.shapes.length === 1 && s.shapes[0] === s.numeric;
+    for (const s of data.states) if (own(s)) byNum.set(s.shapes[0], s);
+    for (const s of data.states) if (!own(s)) for (const n of s.shapes) if (!byNum.has(n)) byNum.set(n, s);
     const svg = document.createElementNS(NS, "svg");
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", `status of ${instrument} on ${asOf}`);
-    let shown = 0;
+    const drawn = new Set();
+    const describe = s => `${s.name} — ${s.status === "no-data" ? "no data (the record does not say)" : s.status}` +
+      `${s.consent_date ? " since " + s.consent_date : ""}`;
+    function decorate(el, s) {
+      el.setAttribute("class", (el.getAttribute("class") || "") + " s-" + s.status + (inRegion(s) ? "" : " out"));
+      el.dataset.iso3 = s.iso3; el.dataset.status = s.status;
+      const title = document.createElementNS(NS, "title");
+      title.textContent = describe(s);
+      el.appendChild(title);
+      el.addEventListener("click", () => { window.location.href = "/id/state/" + s.iso3; });
+      drawn.add(s.iso3);
+    }
     for (const f of features) {
       const s = f.id ? byNum.get(String(f.id).padStart(3, "0")) : null;
       const path = document.createElementNS(NS, "path");
       path.setAttribute("d", featurePath(f.geometry));
-      path.setAttribute("class", "s-" + (s ? s.status : "none"));
-      if (s) { path.dataset.iso3 = s.iso3; path.dataset.status = s.status; shown++; }
-      const title = document.createElementNS(NS, "title");
-      title.textContent = s ? `${s.name} — ${s.status}${s.consent_date ? " since " + s.consent_date : ""}` : `${f.properties.name} — not in the record`;
-      path.appendChild(title);
-      if (s) path.addEventListener("click", () => { window.location.href = "/id/state/" + s.iso3; });
+      if (s) decorate(path, s);
+      else {
+        path.setAttribute("class", "s-none" + (region ? " out" : ""));
+        const title = document.createElementNS(NS, "title");
+        title.textContent = `${f.properties.name} — not a state in the record on ${asOf}`;
+        path.appendChild(title);
+      }
       svg.appendChild(path);
+    }
+    let dots = 0;
+    for (const s of data.states) {  // small states: a dot on top of the shapes
+      if (!s.point) continue;
+      const [x, y] = project(s.point[1], s.point[0]);
+      const c = document.createElementNS(NS, "circle");
+      c.setAttribute("cx", x.toFixed(1)); c.setAttribute("cy", y.toFixed(1)); c.setAttribute("r", "3.2");
+      c.setAttribute("class", "small");
+      decorate(c, s);
+      svg.appendChild(c); dots++;
     }
     mapEl.replaceChildren(svg);
     mapEl.dataset.instrument = instrument;
-    mapEl.dataset.states = String(shown);
+    mapEl.dataset.states = String(drawn.size);
+    mapEl.dataset.dots = String(dots);
+    mapEl.dataset.missing = data.states.filter(s => !drawn.has(s.iso3)).map(s => s.iso3).join(" ");
     mapEl.removeAttribute("aria-busy");
-    const c = data.counts;
+    const shown = data.states.filter(inRegion);
+    const c = {};
+    for (const s of shown) c[s.status] = (c[s.status] || 0) + 1;
+    const n = k => c[k] || 0;
+    const where = region ? ` in ${document.querySelector("#region option:checked")?.textContent || region}` : "";
     document.getElementById("map-summary").textContent =
-      `${data.instrument.title || instrument}: ${c.party} parties, ${c.signatory} signatories, ${c["no-action"]} without action, ` +
-      `${c.denounced} denounced. ` + (data.complete ? "" : data.warnings.join(" "));
+      `${data.instrument.title || instrument}${where}: ${shown.length} states on ${asOf}; ${n("party")} parties, ` +
+      `${n("signatory")} signatories, ${n("no-action")} without action, ${n("denounced")} denounced` +
+      (n("no-data") ? `, ${n("no-data")} no data (the record does not say)` : "") + ". " +
+      (data.complete ? "" : data.warnings.join(" "));
   }
 
   const COLORS = ["#1f5fa8", "#d1495b", "#2b8a5a", "#e0a526", "#6b55b5", "#2a8c8c", "#d9734e", "#8aa329"];
@@ -74,7 +111,7 @@
     const series = [];
     for (const id of instruments) {
       const res = await fetch(`/api/instruments/${encodeURIComponent(id)}/timeline`);
-      if (res.ok) { const t = await res.json(); if (t.years.length) series.push({ id, years: t.years }); }
+      if (res.ok) { const t = await res.json(); if (t.years.length) series.push({ id, title: t.instrument.title || id, years: t.years }); }
     }
     if (!series.length) { el.innerHTML = '<p class="muted">No treaty actions recorded.</p>'; return; }
     const years = series.flatMap(s => s.years.map(y => y.year));
@@ -91,10 +128,18 @@
     out += `<line x1="${x(asOfYear)}" x2="${x(asOfYear)}" y1="${m.t}" y2="${h - m.b}" stroke="#999" stroke-dasharray="3 3"/>`;
     series.forEach((s, i) => {
       const pts = s.years.map(p => `${x(p.year).toFixed(1)},${y(p.state_parties).toFixed(1)}`).join(" ");
-      out += `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${pts}" class="series" data-instrument="${s.id}"><title>${s.id}</title></polyline>`;
-      out += `<rect x="${m.l + 8 + i * 90}" y="${h - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${m.l + 22 + i * 90}" y="${h - 5}">${s.id}</text>`;
+      out += `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${pts}" class="series" data-instrument="${s.id}"></polyline>`;
     });
     el.innerHTML = out + "</svg>";
+    // the legend names the instruments by title, as HTML so that long titles wrap
+    const legend = document.createElement("ul");
+    legend.className = "serieslegend";
+    series.forEach((s, i) => {
+      const li = document.createElement("li"); const sw = document.createElement("i");
+      sw.style.background = COLORS[i % COLORS.length];
+      li.append(sw, document.createTextNode(s.title)); legend.appendChild(li);
+    });
+    el.appendChild(legend);
   }
 
   select.addEventListener("change", () => drawMap(select.value));
