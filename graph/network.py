@@ -43,7 +43,7 @@ starts 2003-01-01 and ends 2003-12-31); an undated relationship is in every wind
 queries/gaps-in-scope.rq). For co-mentions the window applies to the document's date.
 
 Node keys are the entity's IRI without `{base}id/` (`iom`, `state/MEX`); nodes carry `iri`, `label`, `kind`
-(the most specific class) and `kinds` (every class)."""
+(the most specific class), `kinds` (every class) and, where the registry has one, `short` (an acronym)."""
 
 from __future__ import annotations
 
@@ -250,6 +250,21 @@ def _most_specific(kinds: set[str]) -> str:
     return sorted(kinds)[0] if kinds else "Thing"
 
 
+def _short(acronyms: str | None, key: str, label: str) -> str | None:
+    """The acronym to label a node with in pictures: the one that is the registry id (ids are the English
+    acronym where there is one), else one spelt by the capitals of the English name (UNHCR, not ACNUR),
+    else the shortest."""
+    capitals = "".join(c for c in label if c.isupper())
+
+    def spelt(a: str) -> bool:
+        rest = iter(capitals)
+        return all(c in rest for c in a.upper())
+
+    forms = [a for a in str(acronyms or "").split() if a]
+    forms.sort(key=lambda a: (a.lower() != key, not spelt(a), len(a), a))
+    return forms[0] if forms else None
+
+
 def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions: bool = True) -> NetworkData:
     """Run the network queries once; the views below filter and assemble their rows."""
     nodes = {}
@@ -262,6 +277,7 @@ def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions
             "kinds": sorted(kinds),
             "stakeholder": "Stakeholder" in kinds,
             "based_in": _key(r["basedIn"], settings) if r["basedIn"] else None,
+            "short": _short(r["acronyms"], _key(r["node"], settings), str(r["label"] or "")),
         }
     ties = [
         Tie(r["rel"], r["type"], _key(r["s"], settings), _key(r["o"], settings), bool(r["direct"]))
@@ -358,6 +374,8 @@ def _add_node(G: nx.Graph, data: NetworkData, key: str, **extra) -> None:
     if key in G:
         return
     node = data.nodes.get(key, {"iri": key, "label": key, "kind": "Thing", "kinds": []})
+    if node.get("short"):
+        extra = {"short": node["short"], **extra}
     G.add_node(key, iri=node["iri"], label=node["label"], kind=node["kind"], kinds=list(node["kinds"]), **extra)
 
 
