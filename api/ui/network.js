@@ -163,7 +163,7 @@
       span.dataset.node = s.n;
       span.style.visibility = "hidden";
       labels.appendChild(span);
-      const w = span.offsetWidth, h = span.offsetHeight, g = 2;
+      const size = span.getBoundingClientRect(), w = Math.ceil(size.width) + 1, h = Math.ceil(size.height) + 1, g = 2;
       const spots = [
         { x: s.x + s.r + g, y: s.y - h / 2 }, { x: s.x - s.r - g - w, y: s.y - h / 2 },
         { x: s.x - w / 2, y: s.y + s.r + g }, { x: s.x - w / 2, y: s.y - s.r - g - h },
