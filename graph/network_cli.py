@@ -15,8 +15,10 @@ it with the SPARQL files queries/network-*.rq (graph/network.py), measured with 
 and exported by graph/network_export.py. Layers: `relations` (curated ties: partnerships, agreements, joint
 programmes, forums, memberships, funding), `interlocks` (shared instruments/programmes/processes only),
 `affiliations` (the bipartite stakeholder-hub graph), `comentions` (named in the same passage: automatic,
-weaker), `relations+comentions` (co-mentions added at --comention-factor). Tables go to stdout, progress and
-notes to stderr."""
+weaker), `relations+comentions` (co-mentions added at --comention-factor). A shared group of n members adds
+1/(n-1) to each pair (Newman 2001; `--projection count`: 1); survey responses are left out unless
+`--relations` names `survey`. Tables, with the tie-weight rule under them, go to stdout, progress and notes to
+stderr."""
 
 from __future__ import annotations
 
