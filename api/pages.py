@@ -138,6 +138,7 @@ async def home(request: Request):
         "Instruments and processes": (
             "Convention",
             "Programme",
+            "Survey",
             "Agreement",
             "NationalLaw",
             "PolicyFramework",
@@ -155,6 +156,7 @@ async def home(request: Request):
             "AgencyOfState",
             "MigrationCorridor",
             "RatificationClaim",
+            "SurveyResponse",
         ),
         "Sources and records": ("Document", "Passage", "Mention", "TreatyAction", "Person"),
     }
