@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -368,7 +369,8 @@ def command(
                 G,
                 picture,
                 results[names[0]].values,
-                f"mdkg {layer} network: size = {names[0]}, colour = community",
+                f"mdkg {layer} network: size = {names[0]}, colour = community\n"
+                + textwrap.fill(f"tie weight: {G.graph.get('weighting', '')}", 140),
             )
         )
     if write_back:

@@ -152,3 +152,23 @@ def test_csv_carries_the_split_of_the_weight(data, tmp_path):
     R = ex.read_csv(nodes, edges)
     for *_, d in R.edges(data=True):
         assert d["weight"] == pytest.approx(d.get("direct_weight", 0) + d.get("shared_weight", 0))
+
+
+def test_api_and_exports_say_how_ties_are_weighted(request):
+    import httpx
+    from test_pages import live_server
+
+    base = live_server(request)
+    net = httpx.get(f"{base}/api/network", timeout=120).json()
+    assert "1/(n-1)" in net["weighting"] and "survey" not in net["relations"]
+    assert all("survey" not in e["kinds"] for e in net["edges"])
+    assert all(e["weight"] == pytest.approx(e["direct_weight"] + e["shared_weight"]) for e in net["edges"])
+    assert {n["id"]: n["short"] for n in net["nodes"]}["unhcr"] == "UNHCR"  # not ACNUR
+    asked = httpx.get(f"{base}/api/network", params=[("relation", "survey")], timeout=120).json()
+    assert asked["relations"] == ["survey"] and any(n["id"] == "state/AZE" for n in asked["nodes"])
+    bad = httpx.get(f"{base}/api/network", params={"kind": "Diaspora"}, timeout=60)
+    assert bad.status_code == 422 and "DiasporaOrganisation" in bad.text
+    graphml = httpx.get(f"{base}/api/network/export", params={"format": "graphml"}, timeout=120).text
+    assert "Newman 2001" in graphml
+    gexf = httpx.get(f"{base}/api/network/export", params={"format": "gexf"}, timeout=120).text
+    assert "<description>tie weight: direct relationship = 1" in gexf
