@@ -139,6 +139,7 @@ async def home(request: Request):
         "Instruments and processes": (
             "Convention",
             "Programme",
+            "Survey",
             "Agreement",
             "NationalLaw",
             "PolicyFramework",
@@ -156,6 +157,7 @@ async def home(request: Request):
             "AgencyOfState",
             "MigrationCorridor",
             "RatificationClaim",
+            "SurveyResponse",
         ),
         "Sources and records": ("Document", "Passage", "Mention", "TreatyAction", "Person"),
     }
@@ -334,6 +336,13 @@ def _inverse_count(store, subject: str, predicate: str) -> int:
     return E._int(E._rows(store, q, LD.SETTINGS)[0]["n"])
 
 
+def _ego_text(label: str, short: str | None, width: int = 22) -> str:
+    """What an ego-network node is labelled with: the name, or its acronym when the name is too long."""
+    if len(label) <= width:
+        return label
+    return short or label[: width - 1] + "…"
+
+
 async def ego_network(request: Request, subject: str) -> dict | None:
     """A small ego network (stakeholder network, radius 1) laid out on a circle, for an SVG."""
     key = LD.entity_id(subject)
@@ -349,10 +358,16 @@ async def ego_network(request: Request, subject: str) -> dict | None:
     neighbours = neighbours[:EGO_MAX]
     if not neighbours:
         return None
-    nodes = {key: {"x": 0.0, "y": 0.0}}
-    for i, n in enumerate(neighbours):
-        a = 2 * math.pi * i / len(neighbours) - math.pi / 2
-        nodes[n] = {"x": math.cos(a), "y": math.sin(a)}
+    nodes = {key: {"x": 0.0, "y": 0.0, "lx": 0.0, "ly": 0.19, "anchor": "middle"}}
+    # Neighbours in two columns either side of the centre, strongest first, each label outward from its node,
+    # so that labels never collide (rows 2.2 / 8 apart; the font is 0.1 high).
+    sides = (neighbours[0::2], neighbours[1::2])
+    for side, column in zip((1, -1), sides, strict=True):
+        for i, n in enumerate(column):
+            y = -1.1 + 2.2 * (i + 0.5) / max(len(column), 1)
+            x = side * (0.62 + 0.38 * math.sqrt(max(0.0, 1 - (y / 1.2) ** 2)))
+            anchor = "start" if side > 0 else "end"
+            nodes[n] = {"x": x, "y": y, "lx": x + side * 0.08, "ly": y + 0.035, "anchor": anchor}
     out_nodes = []
     for n, pos in nodes.items():
         d = graph.nodes[n]
@@ -360,9 +375,13 @@ async def ego_network(request: Request, subject: str) -> dict | None:
             {
                 "id": n,
                 "label": d.get("label", n),
+                "text": _ego_text(d.get("label", n), d.get("short")),
                 "kind": d.get("kind", ""),
                 "x": pos["x"],
                 "y": pos["y"],
+                "lx": pos["lx"],
+                "ly": pos["ly"],
+                "anchor": pos["anchor"],
                 "href": "/id/" + n,
                 "centre": n == key,
             }
@@ -582,6 +601,7 @@ async def network_page(request: Request):
         {
             "kinds": E.STAKEHOLDER_KINDS,
             "relations": N.RELATION_KINDS,
+            "default_relations": N.DEFAULT_RELATIONS,
             "measures": ("degree", "betweenness", "pagerank", "eigenvector", "closeness"),
             "measure_names": M.MEASURES,
         },

@@ -247,6 +247,7 @@ class Gaps(BaseModel):
 class NetworkNode(BaseModel):
     id: str
     label: str
+    short: str | None = None  # acronym, for labels in the picture
     kind: str
     iri: str
     x: float
@@ -261,12 +262,16 @@ class NetworkEdge(BaseModel):
     target: str
     weight: float
     kinds: list[str]
+    direct_weight: float = 0.0  # from direct relationships (1 each)
+    shared_weight: float = 0.0  # from shared groups (1/(n-1) each, Newman 2001)
 
 
 class Network(BaseModel):
     layer: str
     measure: str
     note: str
+    weighting: str  # how a tie's weight is made (graph.network.WEIGHTING)
+    relations: list[str]  # the relation kinds in the network (survey responses only when asked for)
     communities: int
     nodes: list[NetworkNode]
     edges: list[NetworkEdge]
@@ -791,7 +796,10 @@ async def network(
     request: Request,
     layer: Annotated[LAYERS, Query(description="which ties: relations (direct + shared hubs), ...")] = "relations",
     kind: Annotated[list[StakeholderKind] | None, Query(description="keep stakeholders of these kinds")] = None,
-    relation: Annotated[list[RelationKind] | None, Query(description="keep ties of these kinds")] = None,
+    relation: Annotated[
+        list[RelationKind] | None,
+        Query(description="keep ties of these kinds (default: all but survey: answering a survey is not a tie)"),
+    ] = None,
     measure: Annotated[MEASURE_NAMES, Query(description="centrality that sizes the nodes")] = "degree",
 ):
     try:
@@ -809,6 +817,7 @@ async def network(
         NetworkNode(
             id=str(n),
             label=str(d.get("label", n)),
+            short=d.get("short"),
             kind=str(d.get("kind", "")),
             iri=str(d.get("iri", LD.entity_iri(str(n)))),
             x=_finite(pos[n][0]),
@@ -820,13 +829,22 @@ async def network(
         for n, d in graph.nodes(data=True)
     ]
     edges = [
-        NetworkEdge(source=str(a), target=str(b), weight=_finite(d.get("weight", 1)), kinds=list(d.get("kinds", [])))
+        NetworkEdge(
+            source=str(a),
+            target=str(b),
+            weight=_finite(d.get("weight", 1)),
+            kinds=list(d.get("kinds", [])),
+            direct_weight=_finite(d.get("direct_weight", 0)),
+            shared_weight=_finite(d.get("shared_weight", 0)),
+        )
         for a, b, d in graph.edges(data=True)
     ]
     return Network(
         layer=layer,
         measure=measure,
         note=info["note"],
+        weighting=str(graph.graph.get("weighting", "")),
+        relations=sorted(N.DEFAULT_RELATIONS) if not relation else sorted(r.value for r in relation),
         communities=len(set(comm.values())),
         nodes=nodes,
         edges=edges,

@@ -85,7 +85,7 @@ def degree(G: nx.Graph, weight: str | None = "weight") -> Measure:
     """Weighted degree (strength: the sum of the tie weights); `extra['count']` the number of neighbours."""
     return Measure(
         "degree",
-        {n: float(d) for n, d in G.degree(weight=weight)},
+        {n: round(float(d), 9) for n, d in G.degree(weight=weight)},  # 3 x 1/3 is 1
         f"weighted degree (sum of '{weight}')" if weight else "degree (number of ties)",
         {"count": dict(G.degree())},
     )

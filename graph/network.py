@@ -12,11 +12,17 @@ Three views, kept apart:
       members of the same Process, funders or partners through the same hub.
   Each stakeholder-hub affiliation and each direct tie has a *relation kind*: `partnership`, `agreement`
   (AgreementParty), `programme` (implementation of / participation in an instrument), `forum` (implementation
-  of / participation in a process), `membership`, `funding`. A shared tie carries the kinds of both
-  affiliations. An edge's `weight` is the number of its units (one per direct relationship node, one per
-  shared hub), each unit counting the largest of `kind_weights` over its kinds (default 1 for every kind),
-  so with the defaults the weight is "how many relationships and shared hubs tie the two". `distance` = 1 /
-  weight (for shortest-path measures). Edges also carry `kinds`, `relations` (relationship IRIs), `hubs`,
+  of / participation in a process), `membership`, `funding`, and `survey` (answering or conducting a survey,
+  mdkg:SurveyResponse: not a working relationship, so it is left out unless asked for by name). A shared
+  tie carries the kinds of both affiliations. An edge's `weight` is the sum of its units: 1 per direct
+  relationship node, and per shared hub 1/(n-1) where n is the number of stakeholders recorded as
+  affiliated with the hub, whatever the filters (`group_sizes`; Newman 2001, "Scientific collaboration
+  networks. II", Phys. Rev. E 64, 016132: a group of n adds a total of n/2 to its members' weighted degrees
+  whatever n, so a large programme or forum does not swamp direct ties; `projection="count"` counts 1 per
+  hub instead). Each unit is multiplied by the largest of
+  `kind_weights` over its kinds (default 1). `direct_weight` and `shared_weight` split the weight, and the
+  graph attribute `weighting` says the rule (exports carry it). `distance` = 1 / weight (for shortest-path
+  measures). Edges also carry `kinds`, `relations` (relationship IRIs), `hubs`,
   `evidence` (passage IRIs), `documents`, and `spells`: the (start, end) periods (ISO dates, None where
   open) when every unit of the edge is dated; an edge with an undated unit has no spells (it holds at any
   time). A direct unit's period is its relationship's; a shared unit's is the overlap of the two
@@ -24,8 +30,7 @@ Three views, kept apart:
   span of both).
 * `affiliation_network`: the bipartite stakeholder-instrument/programme/forum graph (node attribute
   `bipartite` 0 for stakeholders, 1 for hubs) and `interlocks` its weighted projection onto the stakeholders
-  (weight = number of hubs shared: "who shares most"), which is the stakeholder network without the direct
-  ties.
+  (each hub shared adds 1/(n-1), as above), which is the stakeholder network without the direct ties.
 * `comention_network`: two stakeholders named in the same passage (mdkg:mentions); weight = number of such
   passages. Mention detection is automatic, so this layer is weaker evidence; it is never merged into the
   stakeholder network unless asked (`combine`, with a small factor).
@@ -38,7 +43,7 @@ starts 2003-01-01 and ends 2003-12-31); an undated relationship is in every wind
 queries/gaps-in-scope.rq). For co-mentions the window applies to the document's date.
 
 Node keys are the entity's IRI without `{base}id/` (`iom`, `state/MEX`); nodes carry `iri`, `label`, `kind`
-(the most specific class) and `kinds` (every class)."""
+(the most specific class), `kinds` (every class) and, where the registry has one, `short` (an acronym)."""
 
 from __future__ import annotations
 
@@ -71,7 +76,19 @@ __all__ = [
     "stakeholder_network",
 ]
 
-RELATION_KINDS = ("partnership", "agreement", "programme", "forum", "membership", "funding")
+RELATION_KINDS = ("partnership", "agreement", "programme", "forum", "membership", "funding", "survey")
+# Answering a survey (mdkg:SurveyResponse) or conducting one is not a working relationship: the `survey` kind is
+# in a network only when asked for by name.
+OPT_IN_RELATIONS = frozenset({"survey"})
+DEFAULT_RELATIONS = frozenset(RELATION_KINDS) - OPT_IN_RELATIONS
+# The generic stakeholder classes a --kinds filter may also name (a node has every superclass in `kinds`).
+GENERIC_STAKEHOLDER_KINDS = ("Organisation", "Stakeholder")
+PROJECTIONS = ("newman", "count")
+WEIGHTING = {
+    "newman": "direct relationship = 1; shared group (programme, forum, meeting, agreement) with n members = "
+    "1/(n-1) to each pair of its members (Newman 2001, Phys. Rev. E 64, 016132)",
+    "count": "direct relationship = 1; shared group = 1 whatever its size (unweighted projection)",
+}
 # Most specific first: the node's `kind` is the first of these it has.
 STAKEHOLDER_KINDS = (
     "State",
@@ -84,6 +101,7 @@ STAKEHOLDER_KINDS = (
     "GovernmentAgency",
 )
 HUB_KINDS = (
+    "Survey",
     "Agreement",
     "Programme",
     "Convention",
@@ -99,7 +117,7 @@ _GENERIC = ("Organisation", "Stakeholder")
 @dataclass(frozen=True)
 class Filters:
     kinds: frozenset[str] | None = None  # stakeholder classes (local names); None: all
-    relations: frozenset[str] | None = None  # RELATION_KINDS; None: all
+    relations: frozenset[str] | None = None  # RELATION_KINDS; None: DEFAULT_RELATIONS (all but surveys)
     documents: frozenset[str] | None = None  # document ids or IRIs; None: all
     themes: frozenset[str] | None = None  # theme slugs or IRIs; None: all
     start: str | None = None  # window start (YYYY, YYYY-MM or YYYY-MM-DD)
@@ -126,11 +144,17 @@ class Filters:
             raise ValueError(
                 f"unknown relation kind(s) {sorted(rel - set(RELATION_KINDS))}; known: {', '.join(RELATION_KINDS)}"
             )
+        kind_set = fs(kinds)
+        valid = (*STAKEHOLDER_KINDS, *GENERIC_STAKEHOLDER_KINDS)
+        if kind_set and not kind_set <= set(valid):
+            raise ValueError(
+                f"unknown stakeholder kind(s) {', '.join(sorted(kind_set - set(valid)))}; one of {', '.join(valid)}"
+            )
         for d in (start, end):
             if d is not None:
                 _bounds(str(d))  # raises ValueError on a bad date
         return cls(
-            fs(kinds),
+            kind_set,
             rel,
             fs(documents),
             fs(themes),
@@ -226,6 +250,21 @@ def _most_specific(kinds: set[str]) -> str:
     return sorted(kinds)[0] if kinds else "Thing"
 
 
+def _short(acronyms: str | None, key: str, label: str) -> str | None:
+    """The acronym to label a node with in pictures: the one that is the registry id (ids are the English
+    acronym where there is one), else one spelt by the capitals of the English name (UNHCR, not ACNUR),
+    else the shortest."""
+    capitals = "".join(c for c in label if c.isupper())
+
+    def spelt(a: str) -> bool:
+        rest = iter(capitals)
+        return all(c in rest for c in a.upper())
+
+    forms = [a for a in str(acronyms or "").split() if a]
+    forms.sort(key=lambda a: (a.lower() != key, not spelt(a), len(a), a))
+    return forms[0] if forms else None
+
+
 def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions: bool = True) -> NetworkData:
     """Run the network queries once; the views below filter and assemble their rows."""
     nodes = {}
@@ -238,6 +277,7 @@ def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions
             "kinds": sorted(kinds),
             "stakeholder": "Stakeholder" in kinds,
             "based_in": _key(r["basedIn"], settings) if r["basedIn"] else None,
+            "short": _short(r["acronyms"], _key(r["node"], settings), str(r["label"] or "")),
         }
     ties = [
         Tie(r["rel"], r["type"], _key(r["s"], settings), _key(r["o"], settings), bool(r["direct"]))
@@ -302,8 +342,10 @@ def relation_ok(rel: Relation | None, filters: Filters) -> bool:
 
 def tie_kind(tie: Tie, data: NetworkData) -> str:
     """The relation kind of one tie (see the module docstring)."""
+    hub = data.nodes.get(tie.o, {})
+    if tie.type == "survey" or "Survey" in hub.get("kinds", ()):
+        return "survey"  # answering or conducting a survey
     if tie.type in ("implementation", "participation"):
-        hub = data.nodes.get(tie.o, {})
         return "forum" if "Process" in hub.get("kinds", ()) else "programme"
     return tie.type
 
@@ -317,9 +359,10 @@ class _Affiliation:
 
 def _selected_ties(data: NetworkData, filters: Filters):
     """(tie, kind, relation) for the ties that pass the relation, document, theme and window filters."""
+    wanted = DEFAULT_RELATIONS if filters.relations is None else filters.relations
     for tie in data.ties:
         kind = tie_kind(tie, data)
-        if filters.relations is not None and kind not in filters.relations:
+        if kind not in wanted:
             continue
         rel = data.relations.get(tie.rel)
         if not relation_ok(rel, filters):
@@ -331,6 +374,8 @@ def _add_node(G: nx.Graph, data: NetworkData, key: str, **extra) -> None:
     if key in G:
         return
     node = data.nodes.get(key, {"iri": key, "label": key, "kind": "Thing", "kinds": []})
+    if node.get("short"):
+        extra = {"short": node["short"], **extra}
     G.add_node(key, iri=node["iri"], label=node["label"], kind=node["kind"], kinds=list(node["kinds"]), **extra)
 
 
@@ -378,12 +423,15 @@ class _EdgeBuilder:
         rels: Iterable[Relation | None],
         rel_iris: Iterable[str],
         spell: tuple | None,
+        share: float = 1.0,
     ) -> None:
+        """One unit of the pair's tie; `share` is what the unit adds to the weight (1 for a direct
+        relationship, 1/(n-1) for a group of n with the Newman projection)."""
         if a == b:
             return
         pair = (a, b) if a < b else (b, a)
         u = self.units[pair].setdefault(
-            unit, {"kinds": set(), "rels": set(), "evidence": set(), "docs": set(), "spells": set()}
+            unit, {"kinds": set(), "rels": set(), "evidence": set(), "docs": set(), "spells": set(), "share": share}
         )
         u["kinds"].update(kinds)
         u["rels"].update(rel_iris)
@@ -399,9 +447,14 @@ class _EdgeBuilder:
         for (a, b), units in self.units.items():
             kinds, rels, evidence, docs, spells, hubs = set(), set(), set(), set(), set(), set()
             always = any(not u["spells"] for u in units.values())  # an undated unit: the tie has no period
-            weight = 0.0
+            weight = direct = shared = 0.0
             for (unit_type, unit_id), u in units.items():
-                weight += max(self.kind_weights.get(k, 1.0) for k in u["kinds"])
+                w = u["share"] * max(self.kind_weights.get(k, 1.0) for k in u["kinds"])
+                weight += w
+                if unit_type == "hub":
+                    shared += w
+                else:
+                    direct += w
                 kinds |= u["kinds"]
                 rels |= u["rels"]
                 evidence |= u["evidence"]
@@ -409,6 +462,7 @@ class _EdgeBuilder:
                 spells |= u["spells"]
                 if unit_type == "hub":
                     hubs.add(unit_id)
+            weight, direct, shared = round(weight, 12), round(direct, 12), round(shared, 12)  # 3 x 1/3 = 1
             if weight <= 0:
                 continue
             G.add_edge(
@@ -416,6 +470,8 @@ class _EdgeBuilder:
                 b,
                 weight=weight,
                 distance=1.0 / weight,
+                direct_weight=direct,
+                shared_weight=shared,
                 kinds=sorted(kinds),
                 relations=sorted(rels),
                 hubs=sorted(hubs),
@@ -431,10 +487,18 @@ def stakeholder_network(
     direct: bool = True,
     shared: bool = True,
     kind_weights: Mapping[str, float] | None = None,
+    projection: str = "newman",
 ) -> nx.Graph:
     """The typed, weighted stakeholder network (module docstring). Stakeholders with no tie left after the
-    filters are not in the graph."""
-    G = nx.Graph(layer="relations" if direct and shared else ("interlocks" if shared else "direct"))
+    filters are not in the graph. `projection`: how much a shared group adds to each pair of its members,
+    "newman" 1/(n-1) (default) or "count" 1."""
+    if projection not in PROJECTIONS:
+        raise ValueError(f"unknown projection {projection!r}; one of {', '.join(PROJECTIONS)}")
+    G = nx.Graph(
+        layer="relations" if direct and shared else ("interlocks" if shared else "direct"),
+        weighting=WEIGHTING[projection] if shared else "direct relationship = 1",
+        relations=",".join(sorted(DEFAULT_RELATIONS if filters.relations is None else filters.relations)),
+    )
     edges = _EdgeBuilder(kind_weights)
     hubs: dict[str, dict[str, list[_Affiliation]]] = defaultdict(lambda: defaultdict(list))
     for tie, kind, rel in _selected_ties(data, filters):
@@ -447,7 +511,10 @@ def stakeholder_network(
         else:
             hubs[tie.o][tie.s].append(_Affiliation(kind, rel, tie.rel))
     if shared:
+        sizes = group_sizes(data)
         for hub, members in hubs.items():
+            n = sizes.get(hub, len(members))
+            share = 1.0 / (n - 1) if projection == "newman" and n > 1 else 1.0
             for a, b in itertools.combinations(sorted(members), 2):
                 if direct and {x.iri for x in members[a]} == {x.iri for x in members[b]} == {
                     x.iri for x in members[a] if x.kind == "partnership"
@@ -459,7 +526,7 @@ def stakeholder_network(
                 spell = _spell([p for p in (period_a, period_b) if p]) if (period_a or period_b) else None
                 if spell is None and period_a and period_b:  # one after the other: the span of both
                     spell = _envelope([period_a, period_b])
-                edges.add(a, b, ("hub", hub), {x.kind for x in affs}, rels, [x.iri for x in affs], spell)
+                edges.add(a, b, ("hub", hub), {x.kind for x in affs}, rels, [x.iri for x in affs], spell, share)
     for pair in edges.units:
         for key in pair:
             _add_node(G, data, key)
@@ -467,18 +534,34 @@ def stakeholder_network(
     return G
 
 
+def group_sizes(data: NetworkData) -> dict[str, int]:
+    """Hub -> the number of stakeholders recorded as affiliated with it (any relation kind). This is the n of
+    the 1/(n-1) weighting: a property of the group, not of the view, so that filters only remove weight."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for tie in data.ties:
+        if not tie.direct and data.nodes.get(tie.s, {}).get("stakeholder"):
+            members[tie.o].add(tie.s)
+    return {hub: len(m) for hub, m in members.items()}
+
+
 def interlocks(
-    data: NetworkData, filters: Filters = Filters(), kind_weights: Mapping[str, float] | None = None
+    data: NetworkData,
+    filters: Filters = Filters(),
+    kind_weights: Mapping[str, float] | None = None,
+    projection: str = "newman",
 ) -> nx.Graph:
-    """The weighted projection of the affiliation network onto the stakeholders: weight = hubs shared."""
-    return stakeholder_network(data, filters, direct=False, shared=True, kind_weights=kind_weights)
+    """The weighted projection of the affiliation network onto the stakeholders: each shared hub of n members
+    adds 1/(n-1) (Newman's collaboration weighting; "count": 1 per hub shared)."""
+    return stakeholder_network(
+        data, filters, direct=False, shared=True, kind_weights=kind_weights, projection=projection
+    )
 
 
 def affiliation_network(data: NetworkData, filters: Filters = Filters()) -> nx.Graph:
     """The bipartite stakeholder (bipartite=0) - instrument/programme/process (bipartite=1) graph; edge
     weight = number of relationships between the two, `kinds`, `relations`, `evidence`, `spells` as in the
     stakeholder network."""
-    B = nx.Graph(layer="affiliations")
+    B = nx.Graph(layer="affiliations", weighting="number of relationships between the stakeholder and the group")
     for tie, kind, rel in _selected_ties(data, filters):
         if tie.direct or not _node_ok(data, tie.s, filters):
             continue
@@ -503,7 +586,7 @@ def comention_network(data: NetworkData, filters: Filters = Filters()) -> nx.Gra
     """Stakeholders named in the same passage; weight = number of passages, `evidence` = those passages.
     Filters: kinds, documents, themes (of the passage), window (on the document's date); relation kinds do
     not apply."""
-    G = nx.Graph(layer="comentions")
+    G = nx.Graph(layer="comentions", weighting="number of passages naming both")
     acc: dict[tuple[str, str], set[str]] = defaultdict(set)
     docs: dict[tuple[str, str], set[str]] = defaultdict(set)
     for passage, p in data.mentions.items():
@@ -541,6 +624,7 @@ def combine(relations: nx.Graph, comentions: nx.Graph, factor: float = 0.1) -> n
     evidence)."""
     G = relations.copy()
     G.graph["layer"] = "relations+comentions"
+    G.graph["weighting"] = f"{G.graph.get('weighting', '')}; co-mention = {factor} per passage naming both"
     for n, attrs in comentions.nodes(data=True):
         if n not in G:
             G.add_node(n, **attrs)
@@ -563,19 +647,20 @@ def build_layer(
     filters: Filters = Filters(),
     kind_weights: Mapping[str, float] | None = None,
     comention_factor: float = 0.1,
+    projection: str = "newman",
 ) -> nx.Graph:
     """One of the named views: relations, interlocks, affiliations, comentions, relations+comentions."""
     if layer == "relations":
-        return stakeholder_network(data, filters, kind_weights=kind_weights)
+        return stakeholder_network(data, filters, kind_weights=kind_weights, projection=projection)
     if layer == "interlocks":
-        return interlocks(data, filters, kind_weights)
+        return interlocks(data, filters, kind_weights, projection)
     if layer == "affiliations":
         return affiliation_network(data, filters)
     if layer == "comentions":
         return comention_network(data, filters)
     if layer == "relations+comentions":
         return combine(
-            stakeholder_network(data, filters, kind_weights=kind_weights),
+            stakeholder_network(data, filters, kind_weights=kind_weights, projection=projection),
             comention_network(data, filters),
             comention_factor,
         )

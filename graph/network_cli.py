@@ -15,13 +15,16 @@ it with the SPARQL files queries/network-*.rq (graph/network.py), measured with 
 and exported by graph/network_export.py. Layers: `relations` (curated ties: partnerships, agreements, joint
 programmes, forums, memberships, funding), `interlocks` (shared instruments/programmes/processes only),
 `affiliations` (the bipartite stakeholder-hub graph), `comentions` (named in the same passage: automatic,
-weaker), `relations+comentions` (co-mentions added at --comention-factor). Tables go to stdout, progress and
-notes to stderr."""
+weaker), `relations+comentions` (co-mentions added at --comention-factor). A shared group of n members adds
+1/(n-1) to each pair (Newman 2001; `--projection count`: 1); survey responses are left out unless
+`--relations` names `survey`. Tables, with the tie-weight rule under them, go to stdout, progress and notes to
+stderr."""
 
 from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -105,8 +108,8 @@ class _Progress:
 def _fmt(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
-    if float(v).is_integer() and abs(v) < 1e12:
-        return str(int(v))
+    if abs(v) < 1e12 and round(float(v), 9).is_integer():
+        return str(round(v))
     return f"{v:.4f}" if abs(v) >= 1e-3 else f"{v:.3e}"
 
 
@@ -151,7 +154,16 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     "--relations",
     callback=_split,
     metavar="KIND,...",
-    help=f"Keep only these relation kinds: {', '.join(nw.RELATION_KINDS)}.",
+    help=f"Keep only these relation kinds: {', '.join(nw.RELATION_KINDS)} "
+    f"(default: all but {', '.join(sorted(nw.OPT_IN_RELATIONS))}: answering a survey is not a partnership).",
+)
+@click.option(
+    "--projection",
+    type=click.Choice(nw.PROJECTIONS),
+    default="newman",
+    show_default=True,
+    help="Weight a shared group (programme, forum, meeting) of n members adds to each pair: newman = 1/(n-1) "
+    "(Newman 2001), count = 1.",
 )
 @click.option("--documents", callback=_split, metavar="DOC,...", help="Keep only ties from these documents (ids).")
 @click.option("--themes", callback=_split, metavar="THEME,...", help="Keep only ties tagged with these themes.")
@@ -229,6 +241,7 @@ def command(
     kinds,
     list_kinds,
     relations,
+    projection,
     documents,
     themes,
     start,
@@ -271,20 +284,29 @@ def command(
     try:
         filters = nw.Filters.make(kinds, relations, documents, themes, start, end)
     except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--relations/--from/--to") from None
+        hint = "--kinds" if "stakeholder kind" in str(e) else "--relations" if "relation" in str(e) else "--from/--to"
+        raise click.BadParameter(str(e), param_hint=hint) from None
+    if list_kinds:
+        try:
+            nw.Filters.make(kinds=list_kinds)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--list-kinds") from None
     path = data or SETTINGS.dataset_file
     if not path.exists():
         raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
     t0 = time.perf_counter()
     store = nw.load_store(path)
     netdata = nw.load_network_data(store, SETTINGS, comentions=layer in ("comentions", "relations+comentions"))
-    G = nw.build_layer(netdata, layer, filters, comention_factor=comention_factor)
+    G = nw.build_layer(netdata, layer, filters, comention_factor=comention_factor, projection=projection)
     if ego:
         G = ms.ego(G, _resolve_node(G, ego), radius)
     note(
         f"{layer} network: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges "
         f"({time.perf_counter() - t0:.1f} s){_describe(filters)}"
     )
+    if filters.relations is None:
+        kinds_ = ", ".join(sorted(nw.DEFAULT_RELATIONS))
+        note(f"relation kinds: {kinds_} (survey responses left out: --relations to add)")
     if G.number_of_nodes() == 0:
         click.echo("The network is empty with these filters (no curated tie matches).")
         return
@@ -316,6 +338,7 @@ def command(
     if list_kinds:
         among = [v for v, d in G.nodes(data=True) if set(list_kinds) & set(d.get("kinds", ()))]
     click.echo("\n".join(_render(G, results, names, top, layer, among)))
+    click.echo(f"\nTie weight: {G.graph.get('weighting', '')}.")
     if structure:
         click.echo("\n".join(_structure(G, results["community"])))
     for name in names:
@@ -335,6 +358,7 @@ def command(
                 {
                     "layer": layer,
                     "filters": _describe(filters).strip(" ;"),
+                    "weighting": G.graph.get("weighting", ""),
                     "notes": {k_: m.note for k_, m in results.items()},
                 },
             )
@@ -345,7 +369,8 @@ def command(
                 G,
                 picture,
                 results[names[0]].values,
-                f"mdkg {layer} network: size = {names[0]}, colour = community",
+                f"mdkg {layer} network: size = {names[0]}, colour = community\n"
+                + textwrap.fill(f"tie weight: {G.graph.get('weighting', '')}", 140),
             )
         )
     if write_back:

@@ -32,6 +32,7 @@ import json
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import networkx as nx
 import pyoxigraph as ox
@@ -121,12 +122,33 @@ def gexf_ready(G: nx.Graph) -> nx.Graph:
 
 
 def write_gexf(G: nx.Graph, path: Path) -> Path:
-    nx.write_gexf(gexf_ready(G), path, encoding="utf-8", version="1.2draft")
+    """GEXF 1.2; the graph's `layer` and `weighting` (how tie weights are made) go into the graph's name and
+    the file's <meta><description>, since GEXF has no graph attributes."""
+    H = gexf_ready(G)
+    H.graph["name"] = "; ".join(f"{k}: {G.graph[k]}" for k in ("layer", "weighting") if G.graph.get(k))
+    nx.write_gexf(H, path, encoding="utf-8", version="1.2draft")
+    if G.graph.get("weighting"):
+        text = path.read_text(encoding="utf-8")
+        description = f"<description>tie weight: {xml_escape(str(G.graph['weighting']))}</description>"
+        path.write_text(text.replace("</creator>", "</creator>" + description, 1), encoding="utf-8")
     return path
 
 
 NODE_FIELDS = ("id", "label", "kind", "kinds", "iri")
-EDGE_FIELDS = ("source", "target", "weight", "kinds", "relations", "hubs", "evidence", "documents", "spells")
+EDGE_FIELDS = (
+    "source",
+    "target",
+    "weight",
+    "direct_weight",
+    "shared_weight",
+    "kinds",
+    "relations",
+    "hubs",
+    "evidence",
+    "documents",
+    "spells",
+)
+NUMERIC_EDGE_FIELDS = ("weight", "distance", "direct_weight", "shared_weight")
 
 
 def write_csv(G: nx.Graph, folder: Path, prefix: str = "") -> tuple[Path, Path]:
@@ -174,7 +196,7 @@ def read_csv(nodes_path: Path, edges_path: Path) -> nx.Graph:
             G.add_edge(
                 a,
                 b,
-                **{k: (value(v) if k in ("weight", "distance") else v) for k, v in row.items() if v != ""},
+                **{k: (value(v) if k in NUMERIC_EDGE_FIELDS else v) for k, v in row.items() if v != ""},
             )
     return G
 

@@ -44,14 +44,16 @@ def test_stakeholder_network_edges(small):
     assert set(G) == {"state/AAA", "state/BBB", "state/CCC", "io1", "gov1", "diaspora1", "cso1"}
     E = edges(G)
     # p1 and p2 both name AAA and BBB as partners: two units; p1's via hub prog1 adds nothing (same tie).
+    # prog1 has 4 members (AAA, BBB, io1, gov1): with Newman's weighting it adds 1/(4-1) to each pair.
+    third = pytest.approx(1 / 3)
     expected = {
         pair("state/AAA", "state/BBB"): (2.0, ["partnership"]),
-        pair("state/AAA", "state/CCC"): (1.0, ["agreement"]),  # shared Agreement agr1
-        pair("state/AAA", "io1"): (1.0, ["partnership", "programme"]),  # p1 via prog1; io1 implements prog1
-        pair("state/BBB", "io1"): (1.0, ["partnership", "programme"]),
-        pair("state/AAA", "gov1"): (1.0, ["funding", "partnership"]),  # gov1 funds prog1
-        pair("state/BBB", "gov1"): (1.0, ["funding", "partnership"]),
-        pair("io1", "gov1"): (1.0, ["funding", "programme"]),
+        pair("state/AAA", "state/CCC"): (1.0, ["agreement"]),  # shared Agreement agr1 (2 members: 1/1)
+        pair("state/AAA", "io1"): (third, ["partnership", "programme"]),  # p1 via prog1; io1 implements prog1
+        pair("state/BBB", "io1"): (third, ["partnership", "programme"]),
+        pair("state/AAA", "gov1"): (third, ["funding", "partnership"]),  # gov1 funds prog1
+        pair("state/BBB", "gov1"): (third, ["funding", "partnership"]),
+        pair("io1", "gov1"): (third, ["funding", "programme"]),
         pair("io1", "diaspora1"): (1.0, ["forum"]),  # both participate in forum1 (the person does not count)
         pair("cso1", "io1"): (1.0, ["membership"]),  # direct: the body is an organisation
         pair("gov1", "diaspora1"): (1.0, ["funding"]),  # direct: the recipient is a stakeholder
@@ -59,6 +61,26 @@ def test_stakeholder_network_edges(small):
     assert {k: (d["weight"], d["kinds"]) for k, d in E.items()} == expected
     for d in E.values():
         assert d["distance"] == pytest.approx(1 / d["weight"])
+        assert d["weight"] == pytest.approx(d["direct_weight"] + d["shared_weight"])
+    assert E[pair("state/AAA", "state/BBB")]["direct_weight"] == 2.0
+    assert E[pair("state/AAA", "io1")]["shared_weight"] == pytest.approx(1 / 3)
+    assert "1/(n-1)" in G.graph["weighting"] and "Newman 2001" in G.graph["weighting"]
+
+
+def test_count_projection_counts_one_per_group(small):
+    G = nw.stakeholder_network(small, projection="count")
+    E = edges(G)
+    assert E[pair("state/AAA", "io1")]["weight"] == 1.0
+    assert "= 1 whatever its size" in G.graph["weighting"]
+    with pytest.raises(ValueError, match="projection"):
+        nw.stakeholder_network(small, projection="jaccard")
+
+
+def test_a_group_of_n_adds_n_over_2_to_the_total_strength(small):
+    """Newman's weighting: whatever its size, a group adds n/2 to the sum of its members' weighted degrees
+    (n(n-1)/2 pairs x 1/(n-1)), so one large group cannot outweigh the direct ties."""
+    G = nw.interlocks(small, nw.Filters.make(relations=["programme", "funding", "partnership"]))
+    assert sum(d for _, d in G.degree(weight="weight")) == pytest.approx(2 * 4 / 2)  # prog1 only, n = 4
 
 
 def test_edge_evidence_relations_and_hubs(small):
@@ -102,20 +124,20 @@ def test_spells_from_partial_dates(small):
             {
                 pair("state/AAA", "state/BBB"): 1.0,
                 pair("state/AAA", "state/CCC"): 1.0,
-                pair("io1", "gov1"): 1.0,
+                pair("io1", "gov1"): pytest.approx(1 / 3),
                 pair("io1", "diaspora1"): 1.0,
                 pair("cso1", "io1"): 1.0,
                 pair("gov1", "diaspora1"): 1.0,
             },
         ),
-        # up to 2001-06: i1 (from 2002) and f1 (from 2005-03) are out
+        # up to 2001-06: i1 (from 2002) and f1 (from 2005-03) are out; prog1 still has 4 members (1/3)
         (
             nw.Filters.make(end="2001-06"),
             {
                 pair("state/AAA", "state/BBB"): 2.0,
                 pair("state/AAA", "state/CCC"): 1.0,
-                pair("state/AAA", "gov1"): 1.0,
-                pair("state/BBB", "gov1"): 1.0,
+                pair("state/AAA", "gov1"): pytest.approx(1 / 3),
+                pair("state/BBB", "gov1"): pytest.approx(1 / 3),
                 pair("io1", "diaspora1"): 1.0,
                 pair("cso1", "io1"): 1.0,
             },
@@ -129,6 +151,9 @@ def test_filters(small, filters, expected):
 def test_filters_reject_bad_values():
     with pytest.raises(ValueError, match="relation kind"):
         nw.Filters.make(relations=["friendship"])
+    with pytest.raises(ValueError, match=r"unknown stakeholder kind\(s\) Diaspora; one of State, DiasporaOrganisation"):
+        nw.Filters.make(kinds=["Diaspora"])
+    assert nw.Filters.make(kinds=["Organisation"]).kinds == {"Organisation"}
     with pytest.raises(ValueError, match="not a date"):
         nw.Filters.make(start="2004-13")
 
@@ -138,7 +163,7 @@ def test_kind_weights(small):
     E = edges(G)
     assert E[pair("state/AAA", "state/BBB")]["weight"] == 6.0
     assert E[pair("io1", "diaspora1")]["weight"] == 0.5
-    assert E[pair("state/AAA", "io1")]["weight"] == 3.0  # a unit counts its strongest kind
+    assert E[pair("state/AAA", "io1")]["weight"] == pytest.approx(3.0 / 3)  # strongest kind x its 1/(n-1)
 
 
 def test_affiliation_network_and_interlocks(small):
@@ -148,8 +173,13 @@ def test_affiliation_network_and_interlocks(small):
     assert set(B["prog1"]) == {"state/AAA", "state/BBB", "io1", "gov1"}
     assert set(B["forum1"]) == {"io1", "diaspora1"}
     inter = nw.interlocks(small)
+    P = nx.bipartite.collaboration_weighted_projected_graph(B, [n for n in B if n not in hubs])  # Newman's
+    assert {k: d["weight"] for k, d in edges(inter).items()} == {
+        k: pytest.approx(d["weight"]) for k, d in edges(P).items()
+    }
+    counted = nw.interlocks(small, projection="count")
     P = nx.bipartite.weighted_projected_graph(B, [n for n in B if n not in hubs])
-    assert {k: d["weight"] for k, d in edges(inter).items()} == {k: float(d["weight"]) for k, d in edges(P).items()}
+    assert {k: d["weight"] for k, d in edges(counted).items()} == {k: float(d["weight"]) for k, d in edges(P).items()}
     assert "cso1" not in inter  # only a direct membership: no shared hub
 
 
@@ -238,9 +268,11 @@ def test_seed_shared_ties_are_shared_hubs(store, data):
 def test_seed_interlocks_are_the_weighted_projection(data):
     B = nw.affiliation_network(data)
     stakeholders = [n for n, d in B.nodes(data=True) if d["bipartite"] == 0]
-    P = nx.bipartite.weighted_projected_graph(B, stakeholders)
+    P = nx.bipartite.collaboration_weighted_projected_graph(B, stakeholders)
     inter = nw.interlocks(data)
-    assert {k: d["weight"] for k, d in edges(inter).items()} == {k: float(d["weight"]) for k, d in edges(P).items()}
+    assert {k: d["weight"] for k, d in edges(inter).items()} == {
+        k: pytest.approx(d["weight"]) for k, d in edges(P).items()
+    }
 
 
 def test_seed_comentions_are_in_one_passage(store, data):
@@ -261,7 +293,7 @@ def test_seed_filters_only_remove(data):
     ):
         sub = edges(nw.stakeholder_network(data, f))
         assert set(sub) <= set(full)
-        assert all(sub[k]["weight"] <= full[k]["weight"] for k in sub)
+        assert all(sub[k]["weight"] <= full[k]["weight"] + 1e-9 for k in sub)
     states = nw.stakeholder_network(data, nw.Filters.make(kinds=["State"]))
     assert all(d["kind"] == "State" for _, d in states.nodes(data=True))
 
