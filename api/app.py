@@ -141,7 +141,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             count = await asyncio.to_thread(load_dataset, config.data, store_dir)
             log.info("loaded %d quads from %s", count, config.data)
         size = max(2, config.workers)
-        spares = max(1, size // 2) if config.spare_workers is None else config.spare_workers
+        spares = size if config.spare_workers is None else config.spare_workers
         memory = config.worker_memory_mb
         spec = BackendSpec(
             store_dir=None if config.remote else store_dir,

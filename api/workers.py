@@ -70,7 +70,8 @@ from graph.store import (
 log = logging.getLogger("mdkg.workers")
 
 HARD_MAX_TIMEOUT = 300.0  # no configuration can give a query more than this
-FLAG_SECONDS = 10.0  # after one of its queries ran long in the fast lane, a client's queries there take turns
+TRUST_SECONDS = 300.0  # a client whose query ended short in the last 5 minutes waits ahead of unknown ones
+FLAG_SECONDS, SUSPECT_AFTER = 10.0, 1  # a client whose query ran long in the last 10 s: its queries take turns
 STRIKES, STRIKE_WINDOW = 2, 60.0  # long queries of one client killed within the window before all its work goes slow
 READ_ONLY = (
     "this endpoint is read-only: SPARQL Update is not accepted (the graph is rebuilt from its sources "
@@ -294,8 +295,6 @@ def _not_acceptable(what: str, kind: str) -> Outcome:
 
 def _worker_main(conn, spec: BackendSpec, timeout: float) -> None:  # pragma: no cover - runs in a child
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):
-        os.nice(10)  # starting up (a respawn after a kill) must not slow the queries being served
     try:
         isolation = sandbox.isolate_network() if spec.sandboxed else "none"
         backend = spec.open(timeout)
@@ -428,42 +427,52 @@ class IdleWorkers:
             raise
 
 
-@dataclass
 class Lane:
-    """Slots for queries running at once, and a bounded queue of those waiting for one."""
+    """Slots for queries running at once, and a bounded queue of those waiting for one. Waiters marked `first`
+    (clients known to send short queries) get a freed slot before the others."""
 
-    name: str
-    slots: int
-    max_waiting: int
-    running: int = 0
-    waiting: int = 0
-    _free: asyncio.Semaphore | None = None
+    def __init__(self, name: str, slots: int, max_waiting: int):
+        self.name, self.slots, self.max_waiting = name, slots, max_waiting
+        self.running = 0
+        self._queues: dict[bool, deque[asyncio.Future]] = {True: deque(), False: deque()}
 
-    def __post_init__(self):
-        self._free = asyncio.Semaphore(self.slots)
+    @property
+    def waiting(self) -> int:
+        return sum(1 for q in self._queues.values() for f in q if not f.done())
 
     def has_room(self) -> bool:
-        return not self._free.locked()
+        return self.running < self.slots
 
-    async def acquire(self, timeout: float) -> bool:
-        self.waiting += 1
+    async def acquire(self, timeout: float, first: bool = False) -> bool:
+        if self.has_room() and not self.waiting:
+            self.running += 1
+            return True
+        fut = asyncio.get_running_loop().create_future()
+        self._queues[first].append(fut)
         try:
-            await asyncio.wait_for(self._free.acquire(), timeout)
+            await asyncio.wait_for(fut, timeout)
         except TimeoutError:
+            if fut.done() and not fut.cancelled():  # granted just as the time ran out: hand it on
+                self.release()
             return False
-        finally:
-            self.waiting -= 1
-        self.running += 1
         return True
 
     async def take(self) -> None:
         """A free slot, at once (the caller has checked `has_room()` and does not yield in between)."""
-        await self._free.acquire()
         self.running += 1
 
     def release(self) -> None:
         self.running -= 1
-        self._free.release()
+        self._grant()
+
+    def _grant(self) -> None:
+        for first in (True, False):
+            queue = self._queues[first]
+            while queue and self.has_room():
+                fut = queue.popleft()
+                if not fut.done():
+                    self.running += 1
+                    fut.set_result(None)
 
 
 class WorkerPool:
@@ -484,7 +493,7 @@ class WorkerPool:
     ):
         self.spec = spec
         self.size = max(2, size)
-        self.spares = max(1, self.size // 2) if spares is None else spares
+        self.spares = self.size if spares is None else spares  # kills come in bursts under attack
         self.short_seconds = short_seconds
         reserve = max(1, self.size // 4)
         slow = self.size - reserve if max_long is None else max(1, min(max_long, self.size - reserve))
@@ -497,11 +506,15 @@ class WorkerPool:
         self.reserve = reserve
         self._shares: dict[str, asyncio.Semaphore] = {}  # per client: all its work, at most size - reserve slots
         self._turns: dict[str, asyncio.Semaphore] = {}  # per client whose queries ran long: one at a time
-        self._flagged: dict[str, float] = {}  # client: until when its fast-lane queries take turns
+        self._flagged: dict[str, deque] = {}  # client: when its last queries ran long
+        self._short: dict[str, float] = {}  # client: when one of its queries last ended short
         self.memory_limit = (spec.memory_limit_mb if memory_limit_mb is None else memory_limit_mb) * 1024 * 1024
         self.start_timeout = start_timeout
         self.remote_timeout = remote_timeout
-        self._ctx = mp.get_context("spawn")
+        # forkserver: a replacement forks from a process that has imported this module already, in milliseconds,
+        # where spawning a fresh interpreter costs a third of a CPU second (under attack, kills come in bursts)
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["api.workers"])
         self._executor = ThreadPoolExecutor(
             max_workers=2 * (self.size + self.spares) + 2, thread_name_prefix="mdkg-pool"
         )
@@ -519,7 +532,6 @@ class WorkerPool:
     def _spawn(self) -> Worker:
         w = Worker(self._ctx, self.spec, self.remote_timeout)
         w.wait_ready(self.start_timeout)
-        _renice(w, 0)  # ready: normal priority (without the privilege to lower it, it stays at +10 like its peers)
         return w
 
     async def start(self) -> None:
@@ -587,6 +599,23 @@ class WorkerPool:
             sem = table[client] = asyncio.Semaphore(size)
         return sem
 
+    def _note_long(self, client: str, now: float) -> None:
+        times = self._flagged.setdefault(client, deque(maxlen=SUSPECT_AFTER))
+        times.append(now)
+        if len(self._flagged) > 10_000:
+            self._flagged = {c: t for c, t in self._flagged.items() if t and t[-1] > now - FLAG_SECONDS}
+
+    def _suspect(self, client: str, now: float) -> bool:
+        """Whether this client's queries ran long SUSPECT_AFTER times in the last FLAG_SECONDS. Its queries then
+        take turns and need a slow slot, so that all such work together leaves the reserved slots to others."""
+        times = self._flagged.get(client)
+        return bool(times) and len(times) >= SUSPECT_AFTER and times[0] > now - FLAG_SECONDS
+
+    def _trusted(self, client: str, now: float) -> bool:
+        """A client whose queries ended short in the last minutes and none ran long lately: its queries wait
+        ahead of the others' for a slot."""
+        return now - self._short.get(client, -1e9) < TRUST_SECONDS and not self._suspect(client, now)
+
     def _went_long(self, key: str, now: float) -> None:
         self._heavy[key] = now + 600
         self._heavy.move_to_end(key)
@@ -647,7 +676,7 @@ class WorkerPool:
                     return _busy(503, f"your other requests kept this server busy for the whole {deadline:g} s "
                                  "deadline; send fewer at once", deadline)
                 held.append(("sem", share))
-            suspect = per_client and self._flagged.get(client, 0.0) > started
+            suspect = per_client and self._suspect(client, started)
             if suspect:  # this client's queries run long: one at a time
                 turn = self._semaphore(self._turns, client, 1)
                 if not await _acquire(turn, left()):
@@ -660,7 +689,8 @@ class WorkerPool:
                                  "query down", deadline)
                 held.append(("slot", self.slow))
                 slow = True
-            if not await self.fast.acquire(left()):
+            trusted = bool(client) and not slow and self._trusted(client, loop.time())
+            if not await self.fast.acquire(left(), first=trusted):
                 return _busy(503, f"the server is busy: no query worker became free within the {deadline:g} s "
                              "deadline; try again later", deadline)
             held.append(("slot", self.fast))
@@ -677,12 +707,19 @@ class WorkerPool:
                 if not done:
                     now = loop.time()
                     self._went_long(key, now)
-                    if per_client:  # for a while, this client's queries take turns
-                        self._flagged[client] = now + FLAG_SECONDS
-                        if len(self._flagged) > 10_000:
-                            self._flagged = {c: t for c, t in self._flagged.items() if t > now}
-                    may_run_long = not per_client or self._client_long.get(client, 0) < self.long_per_client
-                    if may_run_long and (slow or self.slow.has_room()):
+                    if per_client:
+                        self._note_long(client, now)
+
+                    def room() -> bool:
+                        may = not per_client or self._client_long.get(client, 0) < self.long_per_client
+                        return may and (slow or self.slow.has_room())
+
+                    if not room() and not internal:
+                        # a grace period: a short query slowed down by a busy CPU finishes in it
+                        done, _ = await asyncio.wait({fut}, timeout=min(self.short_seconds, left()))
+                    if done:
+                        pass
+                    elif room():
                         if not slow:
                             await self.slow.take()  # now a long query
                             held.append(("slot", self.slow))
@@ -699,7 +736,15 @@ class WorkerPool:
                         self.refused += 1
                         return _busy(503, "query stopped: it runs long and the workers set aside for long "
                                      "queries are busy; retry later, or narrow the query down", deadline)
+            queued = loop.time() - started
             outcome = await self._watch(fut, worker, left())
+            if client and not slow:
+                if len(self._short) > 10_000:
+                    self._short.clear()
+                self._short[client] = loop.time()
+            outcome.headers["Server-Timing"] = (
+                f"queue;dur={queued * 1000:.1f}, run;dur={(loop.time() - started - queued) * 1000:.1f}"
+            )
         except TimeoutError:
             self._retire(worker)
             worker = None

@@ -126,3 +126,13 @@ def children(pid: int) -> set[int]:
             if int(fields[1]) == pid and fields[0] != "Z":
                 kids.add(int(entry.name))
     return kids
+
+
+def query_workers(pid: int) -> set[int]:
+    """The query worker processes of the server `pid`: children of its multiprocessing forkserver."""
+    workers = set()
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            if b"forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers |= children(child)
+    return workers

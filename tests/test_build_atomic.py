@@ -40,7 +40,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def _start(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mdkg.cli", "build", "--quiet"], env=env, cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "mdkg.cli", "build", "--quiet", "--force"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
