@@ -237,14 +237,26 @@ def _short(body: bytes, limit: int = 2000) -> str:
     return body[:limit].decode("utf-8", "replace").strip()
 
 
+# Virtuoso (7.2) answers ASK as a one-row SELECT of this variable holding 1 or 0, whatever the format asked.
+VIRTUOSO_ASK_VARIABLE = "__ASK_RETVAL"
+
+
 def parse_remote_answer(body: bytes, media_type: str):
     mt = media_type.split(";", 1)[0].strip().lower()
     results_format = ox.QueryResultsFormat.from_media_type(mt) if mt else None
     if results_format is not None:
         try:
-            return ox.parse_query_results(body, format=results_format)
+            results = ox.parse_query_results(body, format=results_format)
         except SyntaxError as e:
             raise RemoteError(f"the remote server sent invalid {results_format.name} results: {e}") from None
+        if isinstance(results, ox.QuerySolutions) and [v.value for v in results.variables] == [
+            VIRTUOSO_ASK_VARIABLE
+        ]:
+            truth = any(s[0] is not None and s[0].value not in ("0", "false") for s in results)
+            return ox.parse_query_results(
+                b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"), format=ox.QueryResultsFormat.JSON
+            )
+        return results
     rdf_format = ox.RdfFormat.from_media_type(mt) if mt else None
     if rdf_format is None:
         raise RemoteError(f"the remote server answered with an unsupported media type {mt!r}")
@@ -304,32 +316,47 @@ def push_dataset(
     replace: bool = True,
     headers: dict[str, str] | None = None,
     timeout: float = 600.0,
+    auth=None,
+    batch: int = 100_000,
 ) -> list[PushedGraph]:
-    """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add)."""
+    """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add).
+
+    A graph larger than `batch` triples goes in several requests (the first PUT when replacing, then POSTs), so
+    that no server has to take one huge body in one transaction. `auth`: an httpx auth (see graph.load)."""
     import httpx
 
     pushed = []
-    with httpx.Client(timeout=timeout, headers=headers or {}) as client:
+    with httpx.Client(timeout=timeout, headers=headers or {}, auth=auth) as client:
         for graph, body, count in graphs_of(data_file):
             params = {"graph": graph} if graph is not None else {"default": ""}
-            try:
-                r = client.request(
-                    "PUT" if replace else "POST",
-                    gsp_url,
-                    params=params,
-                    content=body,
-                    headers={"Content-Type": "application/n-triples"},
-                )
-            except httpx.HTTPError as e:
-                raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
-            if r.status_code >= 300:
-                raise RemoteError(
-                    f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
-                    f"{_short(r.content, 500)}",
-                    r.status_code,
-                )
-            pushed.append(PushedGraph(graph, count, r.status_code))
+            status = 0
+            for i, part in enumerate(_batches(body, batch)):
+                try:
+                    r = client.request(
+                        "PUT" if replace and i == 0 else "POST",
+                        gsp_url,
+                        params=params,
+                        content=part,
+                        headers={"Content-Type": "application/n-triples"},
+                    )
+                except httpx.HTTPError as e:
+                    raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
+                if r.status_code >= 300:
+                    raise RemoteError(
+                        f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
+                        f"{_short(r.content, 500)}",
+                        r.status_code,
+                    )
+                status = status or r.status_code
+            pushed.append(PushedGraph(graph, count, status))
     return pushed
+
+
+def _batches(ntriples: bytes, size: int) -> Iterator[bytes]:
+    """N-Triples text in pieces of at most `size` lines (whole lines: one triple each)."""
+    lines = ntriples.splitlines(keepends=True)
+    for start in range(0, max(len(lines), 1), max(size, 1)):
+        yield b"".join(lines[start : start + size])
 
 
 def iter_limited(items: Iterable, limit: int) -> tuple[list, bool]:
