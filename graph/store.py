@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from graph.query_check import InvalidRequest, QuerySyntaxError
+from graph.query_check import InvalidRequest, QuerySyntaxError, shape
 
 __all__ = ["InvalidRequest", "QuerySyntaxError"]  # errors of a query, raised here too
 
@@ -176,6 +176,9 @@ REMOTE_ACCEPT = (
     "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5, "
     "text/tab-separated-values;q=0.3"
 )
+# For CONSTRUCT and DESCRIBE: graph formats only (Virtuoso answers a CONSTRUCT in the first type listed, results
+# formats included, as ?s ?p ?o solutions).
+REMOTE_ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 
 
 class RemoteBackend:
@@ -197,6 +200,7 @@ class RemoteBackend:
     def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False):
         import httpx
 
+        graph_form = shape(query).operation in ("CONSTRUCT", "DESCRIBE")
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
@@ -205,7 +209,10 @@ class RemoteBackend:
                 "POST",
                 self.endpoint,
                 content=urlencode(form).encode("ascii"),
-                headers={"Accept": REMOTE_ACCEPT, "Content-Type": "application/x-www-form-urlencoded"},
+                headers={
+                    "Accept": REMOTE_ACCEPT_GRAPH if graph_form else REMOTE_ACCEPT,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
             ) as r:
                 body = bytearray()
                 for chunk in r.iter_bytes():
