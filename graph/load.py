@@ -75,9 +75,7 @@ class ChallengeAuth(httpx.Auth):
 @click.option(
     "--batch", type=click.IntRange(min=1), default=100_000, show_default=True, help="Most triples per request."
 )
-def command(
-    to: str, data: Path | None, append: bool, headers: tuple[str, ...], user: str | None, batch: int
-) -> None:
+def command(to: str, data: Path | None, append: bool, headers: tuple[str, ...], user: str | None, batch: int) -> None:
     """Load the graph into a remote SPARQL 1.1 server through the Graph Store Protocol."""
     from graph.store import RemoteError, StoreError, push_dataset
 

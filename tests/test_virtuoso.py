@@ -94,10 +94,15 @@ def test_load_without_credentials_is_refused_clearly(engines, tmp_path):
 
 def test_ask_is_a_boolean_through_the_remote_facade(engines):
     """Virtuoso answers ASK as a one-row SELECT of ?__ASK_RETVAL; the facade answers a SPARQL boolean."""
-    for query, truth in (("ASK { ?s a <https://w3id.org/mdkg/ontology#State> }", True),
-                         ("ASK { ?s a <https://w3id.org/mdkg/ontology#NoSuchClass> }", False)):
-        r = httpx.get(f"{engines['remote']}/sparql", params={"query": query},
-                      headers={"Accept": "application/sparql-results+json"})
+    for query, truth in (
+        ("ASK { ?s a <https://w3id.org/mdkg/ontology#State> }", True),
+        ("ASK { ?s a <https://w3id.org/mdkg/ontology#NoSuchClass> }", False),
+    ):
+        r = httpx.get(
+            f"{engines['remote']}/sparql",
+            params={"query": query},
+            headers={"Accept": "application/sparql-results+json"},
+        )
         assert r.status_code == 200 and r.json() == {"head": {}, "boolean": truth}
 
 
@@ -123,8 +128,9 @@ def normal(term: dict | None, concat: bool):
 
 
 def answers(base: str, query: str):
-    r = httpx.post(f"{base}/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                   timeout=120)
+    r = httpx.post(
+        f"{base}/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=120
+    )
     if r.status_code != 200:
         return r.status_code, r.text
     body = r.json()
@@ -149,8 +155,10 @@ REST = [
     "/api/instruments",
     "/api/instruments/icrmw/status?as_of=2005-10-01",
     "/api/instruments/ilo-c97/status?as_of=1990-01-01",
-    pytest.param("/api/instruments/icrmw/timeline",
-                 marks=pytest.mark.xfail(strict=True, reason=f"parties-per-year.rq: {NESTED_OUTER_FILTER}")),
+    pytest.param(
+        "/api/instruments/icrmw/timeline",
+        marks=pytest.mark.xfail(strict=True, reason=f"parties-per-year.rq: {NESTED_OUTER_FILTER}"),
+    ),
     "/api/gaps?instrument=icrmw&as_of=2005-10-01&by=region",
     "/api/gaps?instrument=ilo-c143&as_of=2010-01-01&by=subregion",
     "/api/stakeholders?q=diaspora&per_page=200",
@@ -189,8 +197,9 @@ def test_network_answers_alike(engines, layer):
         assert r.status_code == 200, r.text
         net = r.json()
         nodes = {n["id"]: (n["label"], n["kind"], n["degree"], round(n["score"], 9)) for n in net["nodes"]}
-        edges = {(tuple(sorted((e["source"], e["target"]))), e["weight"], tuple(sorted(e["kinds"])))
-                 for e in net["edges"]}
+        edges = {
+            (tuple(sorted((e["source"], e["target"]))), e["weight"], tuple(sorted(e["kinds"]))) for e in net["edges"]
+        }
         got.append((nodes, edges))
     assert got[0][0] and got[1] == got[0]
 
@@ -203,8 +212,10 @@ def test_entity_pages_answer_alike(engines, entity):
         assert r.status_code == 200, r.text
         graphs.append(Graph().parse(data=r.text, format="nt"))
     assert len(graphs[0]) > 5 and isomorphic(graphs[0], graphs[1])
-    pages = [httpx.get(f"{base}/id/{entity}", headers={"Accept": "text/html"}, timeout=120)
-             for base in (engines["embedded"], engines["remote"])]
+    pages = [
+        httpx.get(f"{base}/id/{entity}", headers={"Accept": "text/html"}, timeout=120)
+        for base in (engines["embedded"], engines["remote"])
+    ]
     assert [p.status_code for p in pages] == [200, 200]
     text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r'nonce="[^"]*"', "", p.text))) for p in pages]
     assert sorted(text[1].split()) == sorted(text[0].split())

@@ -111,13 +111,10 @@ class Virtuoso:
         """Virtuoso's bulk loader (ld_dir + rdf_loader_run), the fast path for large N-Quads files: each quad goes
         into its own graph; `graph` is only for triples without one."""
         folder, name = data_file.resolve().parent, data_file.name
-        self.isql(
-            f"ld_dir('{folder}', '{name}', '{graph}');\n"
-            "rdf_loader_run();\n"
-            "checkpoint;\n"
+        self.isql(f"ld_dir('{folder}', '{name}', '{graph}');\nrdf_loader_run();\ncheckpoint;\n")
+        errors = self.isql(
+            f"SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_file LIKE '%{name}' AND ll_error IS NOT NULL;"
         )
-        errors = self.isql(f"SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_file LIKE '%{name}' "
-                           "AND ll_error IS NOT NULL;")
         if "0 Rows" not in errors and name in errors:
             raise RuntimeError(f"bulk load of {data_file} failed: {errors}")
 

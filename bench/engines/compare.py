@@ -57,8 +57,11 @@ def measure(endpoint: str, args) -> dict[str, tuple[float, float, int | None]]:
     with httpx.Client() as client:
         for name, query in QUERIES.items():
             first, size = ask(client, endpoint, query, args.query_timeout)
-            runs = [] if first == TIMEOUT else [ask(client, endpoint, query, args.query_timeout)[0]
-                                                for _ in range(args.runs)]
+            runs = (
+                []
+                if first == TIMEOUT
+                else [ask(client, endpoint, query, args.query_timeout)[0] for _ in range(args.runs)]
+            )
             out[name] = (first, statistics.median(runs) if runs else TIMEOUT, size)
             print(f"  {name}: first {ms(first)}, median {ms(out[name][1])} ms, {size} results", file=sys.stderr)
     return out
@@ -73,14 +76,18 @@ def oxigraph(args, work: Path) -> tuple[float, dict]:
     location = work / "oxigraph"
     shutil.rmtree(location, ignore_errors=True)
     t0 = time.monotonic()
-    subprocess.run([exe, "load", "--location", str(location), "--file", str(args.data)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [exe, "load", "--location", str(location), "--file", str(args.data)], check=True, capture_output=True
+    )
     load = time.monotonic() - t0
     print(f"oxigraph load: {load:.1f} s", file=sys.stderr)
     port = free_port()
-    server = Server("oxigraph", [exe, "serve-read-only", "--location", str(location), "--bind",
-                                 f"127.0.0.1:{port}", "--union-default-graph"],
-                    f"http://127.0.0.1:{port}/query", work / "oxigraph.log")
+    server = Server(
+        "oxigraph",
+        [exe, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        f"http://127.0.0.1:{port}/query",
+        work / "oxigraph.log",
+    )
     try:
         server.wait(600)
         return load, measure(server.endpoint, args)
@@ -91,8 +98,9 @@ def oxigraph(args, work: Path) -> tuple[float, dict]:
 def virtuoso(args, work: Path) -> tuple[float, dict]:
     folder = work / "virtuoso"
     shutil.rmtree(folder, ignore_errors=True)
-    with virtuoso_server(folder, buffers=args.buffers, query_seconds=int(args.query_timeout),
-                         dirs_allowed=(args.data.resolve().parent,)) as v:
+    with virtuoso_server(
+        folder, buffers=args.buffers, query_seconds=int(args.query_timeout), dirs_allowed=(args.data.resolve().parent,)
+    ) as v:
         t0 = time.monotonic()
         v.bulk_load(args.data)
         load = time.monotonic() - t0
@@ -123,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# {name}", file=sys.stderr)
             results[name] = run(args, args.work)
     names = list(results)
-    print(f"# {args.data.name}: {quads} quads; {os.cpu_count()} cores; load average at the end "
-          f"{os.getloadavg()[0]:.1f}\n")
+    print(
+        f"# {args.data.name}: {quads} quads; {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.1f}\n"
+    )
     print("| load | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     print("| seconds | " + " | ".join(f"{results[n][0]:.0f}" for n in names) + " |\n")
     print("| query | results | " + " | ".join(f"{n} first ms | {n} median ms" for n in names) + " |")
