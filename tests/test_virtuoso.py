@@ -25,18 +25,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 ENGINE_FAILURES = {
     "gaps-in-scope.rq": "Internal Optimized compiler error",
 }
-# Still answered differently by Virtuoso 7.2.5 (wrong there): a FILTER (NOT EXISTS) nested inside an OPTIONAL
-# that compares with a variable bound outside it sees that variable unbound. See bench/engines/README.md.
-NESTED_OUTER_FILTER = "Virtuoso: nested FILTER NOT EXISTS in OPTIONAL does not see the outer ?yearEnd / ?t"
-KNOWN_DIFFERENT = {"parties-per-year.rq": NESTED_OUTER_FILTER, "claim-check.rq": NESTED_OUTER_FILTER}
-
-
-def _known(name: str):
-    marks = [pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENT[name])] if name in KNOWN_DIFFERENT else []
-    return pytest.param(name, marks=marks, id=name)
-
-
-QUERIES = [_known(p.name) for p in sorted((ROOT / "queries").glob("*.rq"))]
+QUERIES = [p.name for p in sorted((ROOT / "queries").glob("*.rq"))]
 
 
 def mdkg(*args: str) -> subprocess.CompletedProcess:
@@ -155,10 +144,7 @@ REST = [
     "/api/instruments",
     "/api/instruments/icrmw/status?as_of=2005-10-01",
     "/api/instruments/ilo-c97/status?as_of=1990-01-01",
-    pytest.param(
-        "/api/instruments/icrmw/timeline",
-        marks=pytest.mark.xfail(strict=True, reason=f"parties-per-year.rq: {NESTED_OUTER_FILTER}"),
-    ),
+    "/api/instruments/icrmw/timeline",
     "/api/gaps?instrument=icrmw&as_of=2005-10-01&by=region",
     "/api/gaps?instrument=ilo-c143&as_of=2010-01-01&by=subregion",
     "/api/stakeholders?q=diaspora&per_page=200",
