@@ -328,8 +328,9 @@ def push_dataset(
 ) -> list[PushedGraph]:
     """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add).
 
-    A graph larger than `batch` triples goes in several requests (the first PUT when replacing, then POSTs), so
-    that no server has to take one huge body in one transaction. `auth`: an httpx auth (see graph.load)."""
+    A graph larger than `batch` triples and without blank nodes goes in several requests (the first PUT when
+    replacing, then POSTs), so that no server has to take one huge body in one transaction.
+    `auth`: an httpx auth (see graph.load)."""
     import httpx
 
     pushed = []
@@ -337,7 +338,9 @@ def push_dataset(
         for graph, body, count in graphs_of(data_file):
             params = {"graph": graph} if graph is not None else {"default": ""}
             status = 0
-            for i, part in enumerate(_batches(body, batch)):
+            # blank node labels hold within one request only: a graph with blank nodes goes whole
+            parts = [body] if b"_:" in body else _batches(body, batch)
+            for i, part in enumerate(parts):
                 try:
                     r = client.request(
                         "PUT" if replace and i == 0 else "POST",
