@@ -504,14 +504,16 @@ def relationships(store, subject: str, settings: Settings = SETTINGS, limit: int
     mdkg = str(settings.ns.MDKG)
     rows = _rows(
         store,
-        f"""SELECT ?r ?role (SAMPLE(?t) AS ?cls) (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?quote)
+        # (sorted outside the grouping: Virtuoso does not sort an aggregate query by its aggregates' names)
+        f"""SELECT * WHERE {{ {{
+        SELECT ?r ?role (SAMPLE(?t) AS ?cls) (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?quote)
         (SAMPLE(?pa) AS ?passage) (SAMPLE(?pl) AS ?plabel) (SAMPLE(?st) AS ?start) (SAMPLE(?en) AS ?end) WHERE {{
         ?r ?role {s} ; a mdkg:Relationship ; a ?t .
         FILTER(STRSTARTS(STR(?t), "{mdkg}") && ?t != mdkg:Relationship)
         OPTIONAL {{ ?r rdfs:label ?l }} OPTIONAL {{ ?r mdkg:quote ?q }}
         OPTIONAL {{ ?r prov:wasDerivedFrom ?pa OPTIONAL {{ ?pa rdfs:label ?pl }} }}
         OPTIONAL {{ ?r mdkg:startDate ?st }} OPTIONAL {{ ?r mdkg:endDate ?en }}
-        }} GROUP BY ?r ?role ORDER BY ?cls ?start ?label LIMIT {int(limit)}""",
+        }} GROUP BY ?r ?role }} }} ORDER BY ?cls ?start ?label LIMIT {int(limit)}""",
         settings,
     )
     if not rows:
@@ -577,10 +579,11 @@ def incoming(store, subject: str, limit: int = 500, settings: Settings = SETTING
     s = iri(subject)
     rows = _rows(
         store,
-        f"""SELECT ?p ?x (SAMPLE(?l) AS ?label) (SAMPLE(?o) AS ?ord) WHERE {{ ?x ?p {s} . FILTER(isIRI(?x))
+        f"""SELECT * WHERE {{ {{
+        SELECT ?p ?x (SAMPLE(?l) AS ?label) (SAMPLE(?o) AS ?ord) WHERE {{ ?x ?p {s} . FILTER(isIRI(?x))
         FILTER NOT EXISTS {{ ?x a mdkg:Relationship }} OPTIONAL {{ ?x mdkg:ordinal ?o }}
-        {LABEL_PATTERN.format(v="?x", n=0, out="?l")} }}
-        GROUP BY ?p ?x ORDER BY ?p COALESCE(?ord, 0) LCASE(STR(COALESCE(?label, STR(?x)))) LIMIT {int(limit)}""",
+        {LABEL_PATTERN.format(v="?x", n=0, out="?l")} }} GROUP BY ?p ?x }} }}
+        ORDER BY ?p COALESCE(?ord, 0) LCASE(STR(COALESCE(?label, STR(?x)))) LIMIT {int(limit)}""",
         settings,
     )
     return [(r["p"].value, r["x"].value, _v(r["label"]) or name_of(r["x"].value)) for r in rows]

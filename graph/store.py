@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from graph.query_check import InvalidRequest, QuerySyntaxError
+from graph.query_check import InvalidRequest, QuerySyntaxError, shape
 
 __all__ = ["InvalidRequest", "QuerySyntaxError"]  # errors of a query, raised here too
 
@@ -176,6 +176,9 @@ REMOTE_ACCEPT = (
     "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5, "
     "text/tab-separated-values;q=0.3"
 )
+# For CONSTRUCT and DESCRIBE: graph formats only (Virtuoso answers a CONSTRUCT in the first type listed, results
+# formats included, as ?s ?p ?o solutions).
+REMOTE_ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 
 
 class RemoteBackend:
@@ -197,6 +200,7 @@ class RemoteBackend:
     def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False):
         import httpx
 
+        graph_form = shape(query).operation in ("CONSTRUCT", "DESCRIBE")
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
@@ -205,7 +209,10 @@ class RemoteBackend:
                 "POST",
                 self.endpoint,
                 content=urlencode(form).encode("ascii"),
-                headers={"Accept": REMOTE_ACCEPT, "Content-Type": "application/x-www-form-urlencoded"},
+                headers={
+                    "Accept": REMOTE_ACCEPT_GRAPH if graph_form else REMOTE_ACCEPT,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
             ) as r:
                 body = bytearray()
                 for chunk in r.iter_bytes():
@@ -237,14 +244,26 @@ def _short(body: bytes, limit: int = 2000) -> str:
     return body[:limit].decode("utf-8", "replace").strip()
 
 
+# Virtuoso (7.2) answers ASK as a one-row SELECT of this variable holding 1 or 0, whatever the format asked.
+VIRTUOSO_ASK_VARIABLE = "__ASK_RETVAL"
+
+
 def parse_remote_answer(body: bytes, media_type: str):
     mt = media_type.split(";", 1)[0].strip().lower()
     results_format = ox.QueryResultsFormat.from_media_type(mt) if mt else None
     if results_format is not None:
         try:
-            return ox.parse_query_results(body, format=results_format)
+            results = ox.parse_query_results(body, format=results_format)
         except SyntaxError as e:
             raise RemoteError(f"the remote server sent invalid {results_format.name} results: {e}") from None
+        if isinstance(results, ox.QuerySolutions) and [v.value for v in results.variables] == [
+            VIRTUOSO_ASK_VARIABLE
+        ]:
+            truth = any(s[0] is not None and s[0].value not in ("0", "false") for s in results)
+            return ox.parse_query_results(
+                b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"), format=ox.QueryResultsFormat.JSON
+            )
+        return results
     rdf_format = ox.RdfFormat.from_media_type(mt) if mt else None
     if rdf_format is None:
         raise RemoteError(f"the remote server answered with an unsupported media type {mt!r}")
@@ -304,32 +323,50 @@ def push_dataset(
     replace: bool = True,
     headers: dict[str, str] | None = None,
     timeout: float = 600.0,
+    auth=None,
+    batch: int = 100_000,
 ) -> list[PushedGraph]:
-    """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add)."""
+    """Send every graph of `data_file` to a Graph Store Protocol endpoint (PUT to replace, POST to add).
+
+    A graph larger than `batch` triples and without blank nodes goes in several requests (the first PUT when
+    replacing, then POSTs), so that no server has to take one huge body in one transaction.
+    `auth`: an httpx auth (see graph.load)."""
     import httpx
 
     pushed = []
-    with httpx.Client(timeout=timeout, headers=headers or {}) as client:
+    with httpx.Client(timeout=timeout, headers=headers or {}, auth=auth) as client:
         for graph, body, count in graphs_of(data_file):
             params = {"graph": graph} if graph is not None else {"default": ""}
-            try:
-                r = client.request(
-                    "PUT" if replace else "POST",
-                    gsp_url,
-                    params=params,
-                    content=body,
-                    headers={"Content-Type": "application/n-triples"},
-                )
-            except httpx.HTTPError as e:
-                raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
-            if r.status_code >= 300:
-                raise RemoteError(
-                    f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
-                    f"{_short(r.content, 500)}",
-                    r.status_code,
-                )
-            pushed.append(PushedGraph(graph, count, r.status_code))
+            status = 0
+            # blank node labels hold within one request only: a graph with blank nodes goes whole
+            parts = [body] if b"_:" in body else _batches(body, batch)
+            for i, part in enumerate(parts):
+                try:
+                    r = client.request(
+                        "PUT" if replace and i == 0 else "POST",
+                        gsp_url,
+                        params=params,
+                        content=part,
+                        headers={"Content-Type": "application/n-triples"},
+                    )
+                except httpx.HTTPError as e:
+                    raise RemoteError(f"{gsp_url}: cannot be reached: {type(e).__name__}: {e}") from None
+                if r.status_code >= 300:
+                    raise RemoteError(
+                        f"{gsp_url}: graph {graph or 'default'} refused with {r.status_code}: "
+                        f"{_short(r.content, 500)}",
+                        r.status_code,
+                    )
+                status = status or r.status_code
+            pushed.append(PushedGraph(graph, count, status))
     return pushed
+
+
+def _batches(ntriples: bytes, size: int) -> Iterator[bytes]:
+    """N-Triples text in pieces of at most `size` lines (whole lines: one triple each)."""
+    lines = ntriples.splitlines(keepends=True)
+    for start in range(0, max(len(lines), 1), max(size, 1)):
+        yield b"".join(lines[start : start + size])
 
 
 def iter_limited(items: Iterable, limit: int) -> tuple[list, bool]:
