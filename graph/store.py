@@ -222,11 +222,18 @@ class RemoteBackend:
                             "the remote server's answer is larger than this endpoint accepts", 502
                         )
                 status, media = r.status_code, r.headers.get("content-type", "")
+                partial = r.headers.get("x-sql-state")  # Virtuoso's "anytime" answer: cut at its time limit
         except httpx.HTTPError as e:
             raise RemoteError(
                 f"the remote SPARQL server cannot be reached: {type(e).__name__}", 502
             ) from None
         text = bytes(body)
+        if partial and status < 400:  # a partial answer passed on as whole would be a wrong answer
+            raise RemoteError(
+                f"the remote server stopped the query at its time limit and sent a partial answer ({partial}: "
+                f"{r.headers.get('x-sql-message', '')[:200]}); it is not passed on",
+                503,
+            )
         if status == 400:
             raise QuerySyntaxError(_short(text) or "the remote server refused the query (400)")
         if status >= 400:

@@ -24,6 +24,11 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 # Queries Virtuoso 7.2.5 cannot run, with its answer; the facade passes the error on (502), never a wrong answer.
 ENGINE_FAILURES = {
     "gaps-in-scope.rq": "Internal Optimized compiler error",
+    # since the statehood filters (issue 12) and the figures queries (issue 15) came in; to be made engine-neutral
+    "not-party.rq": "SQ156",
+    "party-x-not-y.rq": "SQ156",
+    "figures-compare.rq": "SQ074",
+    "figures-record-check.rq": "SQ074",
 }
 QUERIES = [p.name for p in sorted((ROOT / "queries").glob("*.rq"))]
 
