@@ -5,6 +5,7 @@ counters (workers killed and respawned, queries moved to the slow lane).
 
   python bench/load/flood.py                      # 20 heavy clients, 40 s
   python bench/load/flood.py --heavy 40 --vary    # each heavy query a new text (defeats the heavy-query memory)
+  python bench/load/flood.py --vary --addresses 20  # ... from 20 addresses (127.0.0.10-29)
   python bench/load/flood.py --url http://127.0.0.1:8000
 
 Target on a 2-core machine: p99 of both cheap kinds under 100 ms with 20 heavy clients.
@@ -33,9 +34,11 @@ CHEAP = {
 }
 
 
-def flood(url: str, seconds: float, vary: bool, index: int, out) -> None:
-    """One heavy client, from 127.0.0.2 so that the server sees it as a client of its own."""
-    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+def flood(url: str, seconds: float, vary: bool, index: int, addresses: int, out) -> None:
+    """One heavy client, from 127.0.0.2 (or one of `addresses` addresses from 127.0.0.10 on), so that the server
+    sees it as another client than the one measuring."""
+    address = "127.0.0.2" if addresses <= 1 else f"127.0.0.{10 + index % addresses}"
+    transport = httpx.HTTPTransport(local_address=address)
     statuses: Counter = Counter()
     end = time.monotonic() + seconds
     n = 0
@@ -79,6 +82,7 @@ def main() -> int:
     ap.add_argument("--time", type=float, default=40.0, help="seconds of flood")
     ap.add_argument("--timeout", type=float, default=30.0, help="the server's query deadline")
     ap.add_argument("--vary", action="store_true", help="a new query text for every heavy request")
+    ap.add_argument("--addresses", type=int, default=1, help="spread the heavy clients over this many addresses")
     args = ap.parse_args()
     proc = None
     url = args.url
@@ -88,7 +92,8 @@ def main() -> int:
         before = httpx.get(f"{url}/health").json()
         out: mp.Queue = mp.Queue()
         clients = [
-            mp.Process(target=flood, args=(url, args.time, args.vary, i, out)) for i in range(args.heavy)
+            mp.Process(target=flood, args=(url, args.time, args.vary, i, args.addresses, out))
+            for i in range(args.heavy)
         ]
         for c in clients:
             c.start()
@@ -104,7 +109,8 @@ def main() -> int:
         if proc:
             proc.terminate()
             proc.wait(30)
-    print(f"{args.heavy} heavy clients for {args.time:g} s{' (varying texts)' if args.vary else ''}")
+    print(f"{args.heavy} heavy clients from {args.addresses} address(es) for {args.time:g} s"
+          f"{' (a new text each time)' if args.vary else ''}")
     for kind, ts in times.items():
         q = statistics.quantiles(ts, n=100)
         print(f"  {kind:7} n={len(ts):5}  p50 {statistics.median(ts) * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
