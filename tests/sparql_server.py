@@ -25,6 +25,18 @@ def dataset_for_tests(request) -> Path:
     return Path(override) if override else request.getfixturevalue("built_dataset")
 
 
+def mdkg(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`mdkg ARGS` in a subprocess on this checkout, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "mdkg.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
 import random
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ from sparql_server import (
     ROOT,
     dataset_for_tests,
     free_port,
+    mdkg,
     mdkg_server,
     oxigraph_binary,
     stop,
@@ -40,17 +39,6 @@ COUNT_STATES = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a <{STATE}> }}"
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DEADLINE = 3
 DOWN = (502, 503)
-
-
-def mdkg(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mdkg.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 # ---------------------------------------------------------------------------------------------- (a) remote

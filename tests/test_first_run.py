@@ -11,20 +11,10 @@ import sys
 import time
 
 from conftest import ROOT
+from sparql_server import mdkg
 
 from ingest.inputs import fingerprint, recorded, up_to_date
 from mdkg.settings import Settings
-
-
-def mdkg(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mdkg.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_a_build_records_its_inputs_and_is_not_repeated(built):

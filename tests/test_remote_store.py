@@ -4,31 +4,16 @@ of it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import httpx
 import pytest
 from rdflib import Graph
-from sparql_server import ROOT, dataset_for_tests, free_port, mdkg_server, oxigraph_server
+from sparql_server import ROOT, dataset_for_tests, free_port, mdkg, mdkg_server, oxigraph_server
 
 COUNT_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def mdkg(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "mdkg.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def graph_sizes(nquads_text: str) -> Counter:

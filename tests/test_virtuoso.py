@@ -4,10 +4,9 @@ behind `mdkg serve --data` does. Needs Debian's virtuoso-opensource-7-bin (.ci/r
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from sparql_server import ROOT, dataset_for_tests, mdkg_server
+from sparql_server import mdkg as run_mdkg
 from virtuoso_server import INSTALL_HINT, virtuoso_binaries, virtuoso_server
 
 # Opt-in for now (issue 16 open): since the statehood filters (issue 12), Virtuoso's answers to two gap queries, the
@@ -30,6 +30,7 @@ pytestmark = [
 ]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+mdkg = functools.partial(run_mdkg, timeout=600)  # loads into Virtuoso take longer
 # Queries Virtuoso 7.2.5 cannot run, with its answer; the facade passes the error on (502), never a wrong answer.
 ENGINE_FAILURES = {
     "gaps-in-scope.rq": "Internal Optimized compiler error",
@@ -40,17 +41,6 @@ ENGINE_FAILURES = {
     "figures-record-check.rq": "SQ074",
 }
 QUERIES = [p.name for p in sorted((ROOT / "queries").glob("*.rq"))]
-
-
-def mdkg(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mdkg.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
