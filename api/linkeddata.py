@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from api import formats as F
 from api.workers import Job
 from graph import entities as E
+from mdkg import iris
 from mdkg.settings import SETTINGS
 
 router = APIRouter()
@@ -68,8 +69,7 @@ def entity_iri(entity_id: str) -> str:
 
 
 def entity_id(value: str) -> str | None:
-    prefix = str(SETTINGS.ns.ID)
-    return value[len(prefix) :] if value.startswith(prefix) else None
+    return iris.entity_id(value, SETTINGS)
 
 
 # ------------------------------------------------------------------------------------------- store access

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.network import STAKEHOLDER_KINDS  # most specific first: a node's `kind` is the first it has
+from graph.schema import schema
+from mdkg.iris import entity_key
 from mdkg.settings import SETTINGS, Settings
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -40,62 +41,8 @@ LABEL_PATTERN = (
     "OPTIONAL {{ {v} dcterms:title ?_tl{n} }} BIND(COALESCE(?_pl{n}, ?_rl{n}, ?_tl{n}) AS {out})"
 )
 
-OTHER_KINDS = (
-    "Person",
-    "Convention",
-    "Programme",
-    "Survey",
-    "Agreement",
-    "NationalLaw",
-    "PolicyFramework",
-    "Meeting",
-    "Process",
-    "Instrument",
-    "Theme",
-    "Document",
-    "Passage",
-    "Partnership",
-    "Membership",
-    "Funding",
-    "Implementation",
-    "Participation",
-    "AgreementParty",
-    "Affiliation",
-    "AgencyOfState",
-    "MigrationCorridor",
-    "RatificationClaim",
-    "SurveyResponse",
-    "TreatyAction",
-    "Mention",
-    "Region",
-    "Organisation",
-    "Stakeholder",
-    "Relationship",
-)
-SEARCHABLE_KINDS = (
-    *STAKEHOLDER_KINDS,
-    "Person",
-    "Convention",
-    "Programme",
-    "Survey",
-    "Agreement",
-    "NationalLaw",
-    "PolicyFramework",
-    "Meeting",
-    "Process",
-    "Document",
-)
-# Relationship roles that point at the relationship's own bookkeeping, not at a participant.
-_NOT_PARTICIPANT = (
-    RDF_TYPE,
-    PROV + "wasDerivedFrom",
-    PROV + "wasAttributedTo",
-    PROV + "wasGeneratedBy",
-    DCT + "source",
-    "{mdkg}hasRole",
-    "{mdkg}theme",
-    "{mdkg}partnershipKind",
-)
+STAKEHOLDER_KINDS = schema().stakeholder_kinds
+SEARCHABLE_KINDS = schema().searchable_kinds
 
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -188,10 +135,8 @@ def _int(term) -> int:
 
 
 def kind_of(classes: list[str] | set[str]) -> str | None:
-    for k in (*STAKEHOLDER_KINDS, *OTHER_KINDS):
-        if k in classes:
-            return k
-    return None
+    """The most specific of the classes (local names)."""
+    return schema().most_specific(classes)
 
 
 # ------------------------------------------------------------------------------------------- labels, stats
@@ -210,10 +155,6 @@ def labels(store, iris: list[str] | set[str], settings: Settings = SETTINGS) -> 
             if r["label"] is not None:
                 out[r["s"].value] = r["label"].value
     return out
-
-
-def label_or_name(labels_: dict[str, str], value: str) -> str:
-    return labels_.get(value) or name_of(value)
 
 
 @dataclass
@@ -339,12 +280,12 @@ def search(
         hits.append(
             Hit(
                 s,
-                _key(s, settings),
+                entity_key(s, settings),
                 label,
                 kind_of(classes),
                 sorted(classes),
                 _v(r["acronym"]),
-                _key(_v(r["basedIn"]), settings) if r["basedIn"] is not None else None,
+                entity_key(r["basedIn"].value, settings) if r["basedIn"] is not None else None,
                 based_in_label=_v(r["basedInLabel"]),
                 matched=matched,
             )
@@ -357,13 +298,6 @@ def search(
         return (0 if exact else 1 if prefix else 2, len(h.label) if needle else 0, h.label.lower(), h.iri)
 
     return sorted(hits, key=rank)
-
-
-def _key(value: str | None, settings: Settings) -> str | None:
-    if value is None:
-        return None
-    prefix = str(settings.ns.ID)
-    return value[len(prefix) :] if value.startswith(prefix) else value
 
 
 # ------------------------------------------------------------------------------------------- entity
@@ -534,12 +468,11 @@ def relationships(store, subject: str, settings: Settings = SETTINGS, limit: int
             _v(r["start"]),
             _v(r["end"]),
         )
-    skip = " ".join(iri(p.format(mdkg=mdkg)) for p in _NOT_PARTICIPANT)
+    roles = " ".join(f"mdkg:{p}" for p in schema().relationship_roles)
     others = _rows(
         store,
-        f"""SELECT ?r ?role ?x (SAMPLE(?l) AS ?label) WHERE {{
+        f"""SELECT ?r ?role ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?role {{ {roles} }}
         ?r ?r0 {s} ; a mdkg:Relationship ; ?role ?x . FILTER(isIRI(?x) && ?x != {s})
-        FILTER(?role NOT IN ({skip.replace("> <", ">, <")}))
         {LABEL_PATTERN.format(v="?x", n=0, out="?l")} }} GROUP BY ?r ?role ?x""",
         settings,
     )
@@ -668,20 +601,6 @@ def state_codes(store, settings: Settings = SETTINGS) -> dict[str, dict]:
             "iri": r["s"].value,
         }
     return out
-
-
-def themes(store, settings: Settings = SETTINGS) -> list[tuple[str, str]]:
-    """(slug, label) of every theme."""
-    prefix = str(settings.ns.ID) + "theme/"
-    rows = _rows(
-        store,
-        f"SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ ?t a skos:Concept . "
-        f'FILTER(STRSTARTS(STR(?t), "{prefix}")) '
-        + LABEL_PATTERN.format(v="?t", n=0, out="?l")
-        + " } GROUP BY ?t ORDER BY ?label",
-        settings,
-    )
-    return [(r["t"].value.removeprefix(prefix), _v(r["label"]) or local_name(r["t"].value)) for r in rows]
 
 
 # ------------------------------------------------------------------------------------------- ontology

@@ -13,6 +13,7 @@ from decimal import Decimal
 from rdflib import URIRef
 
 from graph.gaps import select
+from mdkg.iris import entity_key
 from mdkg.settings import SETTINGS, Settings
 
 ISO3 = re.compile(r"^[A-Z]{3}$")
@@ -132,7 +133,7 @@ def _slug(iri: str, kind: str, settings: Settings) -> str:
 
 def area_ref(iri: str, settings: Settings = SETTINGS) -> str:
     """The short reference of an area IRI: ISO3, registry id or area slug."""
-    ident = iri.removeprefix(str(settings.ns.ID))
+    ident = entity_key(iri, settings)
     return ident.removeprefix("state/").removeprefix("area/")
 
 
@@ -190,7 +191,7 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
 def about(store, iri: str, settings: Settings = SETTINGS) -> list[Figure]:
     """The figures an entity page shows: those about the area `iri`, of the indicator `iri` or stated in the
     document `iri` (one selective run of queries/figures.rq)."""
-    ident = iri.removeprefix(str(settings.ns.ID))
+    ident = entity_key(iri, settings)
     if ident.startswith("indicator/"):
         return figures(store, indicator=iri, settings=settings)
     if ident.startswith("doc/") and "/" not in ident.removeprefix("doc/"):
@@ -231,7 +232,7 @@ def record_checks(store, settings: Settings = SETTINGS) -> list[RecordCheck]:
         else:
             verdict = (f"cannot confirm: the record ({coverage}) shows {recorded} state parties in {r['period']}, "
                        f"the text {value}")
-        out.append(RecordCheck(figure=r["obs"], instrument=r["instrument"].removeprefix(str(settings.ns.ID)),
+        out.append(RecordCheck(figure=r["obs"], instrument=entity_key(r["instrument"], settings),
                                period=r["period"], value=value, recorded_at_start=start, recorded_at_end=end,
                                agrees=agrees, coverage=coverage, document=_slug(r["document"], "doc", settings),
                                verdict=verdict))

@@ -31,12 +31,21 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 
+from mdkg.iris import entity_key
 from mdkg.settings import ROOT, SETTINGS, Settings
 
 QUERIES = ROOT / "queries"
 DEFAULT_BASE = "https://w3id.org/mdkg/"
 STATUSES = ("party", "signatory", "denounced", "no-action", "no-data")
 GAP_STATUSES = ("signatory", "denounced", "no-action")  # "no-data" is never a gap: the record does not say
+# Which states a gap list covers: all, or those the curated relationships name (the ?scope keywords of
+# queries/gaps-in-scope.rq each scope stands for), with how answers describe them.
+SCOPES = {
+    "all": ([], ""),
+    "corridors": (["corridors"], "states on migration corridors"),
+    "partners": (["partners"], "partners of migration partnerships"),
+    "related": (["corridors", "partners"], "states on corridors or in partnerships"),
+}
 _PARAM = re.compile(r"^(?P<head>[ \t]*VALUES[ \t]+\?(?P<var>\w+)[ \t]*\{)(?P<body>[^}\n]*)"
                     r"(?P<tail>\}[ \t]*#[ \t]*param\b.*)$", re.MULTILINE)
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -285,19 +294,14 @@ class ClaimResult:
 
 
 # -- instruments and warnings ----------------------------------------------------------------------------
-def _id(iri: str, settings: Settings) -> str:
-    prefix = str(settings.ns.ID)
-    return iri[len(prefix):] if iri.startswith(prefix) else iri
-
-
 def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, InstrumentInfo]:
     out = {}
     for r in select(store, "instruments", settings):
-        iid = _id(r["instrument"], settings)
+        iid = entity_key(r["instrument"], settings)
         out[iid] = InstrumentInfo(
             iri=r["instrument"], id=iid, title=r["title"], adoption_date=r["adoptionDate"],
             entry_into_force=r["entryIntoForce"],
-            depositary=_id(r["depositary"], settings) if r["depositary"] else None,
+            depositary=entity_key(r["depositary"], settings) if r["depositary"] else None,
             untc_reference=r["untcReference"], coverage=r["coverage"], status_date=r["statusDate"],
             snapshot_date=r["snapshotDate"], authority=r["authority"], note=r["note"],
             actions=r["actions"] or 0)
@@ -307,7 +311,7 @@ def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, Ins
 def resolve_instrument(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> InstrumentInfo:
     """An instrument by registry id (icrmw, ilo-c97) or IRI; UnknownInstrument lists the known ones."""
     known = instruments(store, settings)
-    key = _id(ref.strip(), settings).lower()
+    key = entity_key(ref.strip(), settings).lower()
     if key in known:
         return known[key]
     raise UnknownInstrument(f"unknown instrument {ref!r}; the treaty record has: {', '.join(sorted(known))}")
@@ -348,7 +352,7 @@ def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[Ins
     known = instruments(store, settings)  # one query for many refs
     out = []
     for ref in refs:
-        key = _id(ref.strip(), settings).lower()
+        key = entity_key(ref.strip(), settings).lower()
         if key not in known:
             raise UnknownInstrument(f"unknown instrument {ref!r}; the treaty record has: {', '.join(sorted(known))}")
         out.append(known[key])
@@ -357,9 +361,9 @@ def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[Ins
 
 def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> StateStatus:
     return StateStatus(
-        instrument=instrument or _id(str(r.get("instrument")), settings), iso3=r["iso3"], name=r.get("name"),
+        instrument=instrument or entity_key(str(r.get("instrument")), settings), iso3=r["iso3"], name=r.get("name"),
         status=r["status"], consent_date=r.get("consentDate"),
-        consent_kind=(_id(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind")
+        consent_kind=(entity_key(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind")
                       else None),
         signature_date=r.get("signatureDate"), denunciation_date=r.get("denunciationDate"),
         region=r.get("regionName"), roles=r.get("roles"),
@@ -368,7 +372,7 @@ def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> S
 
 
 def _area(iri: object, settings: Settings) -> str | None:
-    return _id(str(iri), settings).removeprefix("region/") if iri else None
+    return entity_key(str(iri), settings).removeprefix("region/") if iri else None
 
 
 # -- the queries ------------------------------------------------------------------------------------------
@@ -418,7 +422,7 @@ def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str 
     rows = select(store, "gaps-by-region", settings, instrument=URIRef(info.iri), asOf=as_of,
                   regionProperty=URIRef(settings.ns.MDKG[level]))
     regions = [RegionGap(
-        region_code=_id(r["region"], settings).removeprefix("region/") if r["region"] else None,
+        region_code=entity_key(r["region"], settings).removeprefix("region/") if r["region"] else None,
         region=r["regionName"] or "(no region)", states=r["states"], parties=r["parties"],
         signatories=r["signatories"], no_action=r["noAction"], denounced=r["denounced"],
         non_parties=r["nonParties"], non_party_codes=tuple(sorted((r["nonPartyCodes"] or "").split())),
@@ -436,7 +440,7 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
     """queries/gaps-in-scope.rq: non-parties (or, with only_gaps=False, all states with their status) among
     corridor origins/destinations ('corridors'), partners of active partnerships ('partners') or either
     ('related')."""
-    scopes = {"corridors": ["corridors"], "partners": ["partners"], "related": ["corridors", "partners"]}
+    scopes = {name: parts for name, (parts, _) in SCOPES.items() if parts}
     if scope not in scopes:
         raise ValueError(f"scope: one of {sorted(scopes)}")
     info = resolve_instrument(store, instrument, settings)
@@ -571,7 +575,7 @@ def claim_check(store: ox.Store, claims: Sequence[str] | None = None,
     infos = instruments(store, settings)
     out = []
     for r in select(store, "claim-check", settings, **params):
-        iid = _id(r["instrument"], settings)
+        iid = entity_key(r["instrument"], settings)
         info = infos.get(iid)
         out.append(ClaimResult(
             claim=r["claim"], instrument=iid, as_of=r["asOf"], aspect=r["aspect"], state=r["iso3"],

@@ -52,7 +52,7 @@ def _bad(value: str) -> dt.date:
                    "'South-eastern Asia', 035).")
 @click.option("--not-party-to", "not_party_to", metavar="ID",
               help="List the states party to --instrument but not to this instrument.")
-@click.option("--scope", type=click.Choice(["all", "corridors", "partners", "related"]), default="all",
+@click.option("--scope", type=click.Choice(list(g.SCOPES)), default="all",
               show_default=True,
               help="All states, or only those the graph shows on a migration corridor (origin/destination), "
                    "as partners of an active partnership, or either (related).")
@@ -191,9 +191,7 @@ def _title(report: g.GapReport, scope: str, not_party_to: str | None) -> list[st
     if not_party_to:
         what = f"States party to {first.id} but not to {report.instruments[1].id}"
     else:
-        where = {"all": "", "corridors": " (states on migration corridors)",
-                 "partners": " (partners of migration partnerships)",
-                 "related": " (states on corridors or in partnerships)"}[scope]
+        where = f" ({g.SCOPES[scope][1]})" if g.SCOPES[scope][1] else ""
         what = f"States not party to {first.id}{where}"
     flag = "" if report.complete else "  [INCOMPLETE RECORD: see warnings]"
     where = f" in {report.region}" if report.region else ""

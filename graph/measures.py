@@ -31,7 +31,6 @@ dependency; `workers` is this module's own process pool for betweenness.)"""
 from __future__ import annotations
 
 import math
-import os
 import random
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -323,21 +322,6 @@ def brokerage(G: nx.Graph, group: str | Mapping[Hashable, Hashable] = "kind") ->
     return out
 
 
-def brokerage_measure(G: nx.Graph, role: str, group: str = "kind") -> Measure:
-    roles = brokerage(G, group)
-    if role == "total":
-        return Measure(
-            "brokerage",
-            {n: float(sum(c.values())) for n, c in roles.items()},
-            f"Gould-Fernandez brokerage, all roles (groups: {group}; undirected ties both ways)",
-        )
-    return Measure(
-        role,
-        {n: float(c[role]) for n, c in roles.items()},
-        f"Gould-Fernandez {role} brokerage (groups: {group}; undirected ties both ways)",
-    )
-
-
 # -- communities, components, ego networks ---------------------------------------------------------------
 @dataclass
 class Communities:
@@ -496,7 +480,3 @@ def compute(
             )
         step(1, 1)
     return out
-
-
-def default_workers() -> int:
-    return max(1, min(4, (os.cpu_count() or 1)))

@@ -58,6 +58,8 @@ import networkx as nx
 import pyoxigraph as ox
 
 from graph.gaps import load_store, select
+from graph.schema import schema
+from mdkg.iris import entity_key
 from mdkg.settings import SETTINGS, Settings
 
 __all__ = [
@@ -81,37 +83,15 @@ RELATION_KINDS = ("partnership", "agreement", "programme", "forum", "membership"
 # in a network only when asked for by name.
 OPT_IN_RELATIONS = frozenset({"survey"})
 DEFAULT_RELATIONS = frozenset(RELATION_KINDS) - OPT_IN_RELATIONS
-# The generic stakeholder classes a --kinds filter may also name (a node has every superclass in `kinds`).
-GENERIC_STAKEHOLDER_KINDS = ("Organisation", "Stakeholder")
 PROJECTIONS = ("newman", "count")
 WEIGHTING = {
     "newman": "direct relationship = 1; shared group (programme, forum, meeting, agreement) with n members = "
     "1/(n-1) to each pair of its members (Newman 2001, Phys. Rev. E 64, 016132)",
     "count": "direct relationship = 1; shared group = 1 whatever its size (unweighted projection)",
 }
-# Most specific first: the node's `kind` is the first of these it has.
-STAKEHOLDER_KINDS = (
-    "State",
-    "DiasporaOrganisation",
-    "InternationalOrganisation",
-    "RegionalOrganisation",
-    "CivilSocietyOrganisation",
-    "PrivateSectorActor",
-    "AcademicInstitution",
-    "GovernmentAgency",
-)
-HUB_KINDS = (
-    "Survey",
-    "Agreement",
-    "Programme",
-    "Convention",
-    "NationalLaw",
-    "PolicyFramework",
-    "Meeting",
-    "Process",
-    "Instrument",
-)
-_GENERIC = ("Organisation", "Stakeholder")
+STAKEHOLDER_KINDS = schema().stakeholder_kinds
+# The generic stakeholder classes a --kinds filter may also name (a node has every superclass in `kinds`).
+GENERIC_STAKEHOLDER_KINDS = schema().generic_stakeholder_classes
 
 
 @dataclass(frozen=True)
@@ -230,24 +210,11 @@ class NetworkData:
     mentions: dict[str, dict] = field(default_factory=dict)  # passage -> {doc, doc_date, themes, entities}
 
     def key(self, iri: str) -> str:
-        prefix = str(self.settings.ns.ID)
-        return iri[len(prefix) :] if iri.startswith(prefix) else iri
-
-
-def _key(iri: str, settings: Settings) -> str:
-    prefix = str(settings.ns.ID)
-    return iri[len(prefix) :] if iri.startswith(prefix) else iri
+        return entity_key(iri, self.settings)
 
 
 def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _most_specific(kinds: set[str]) -> str:
-    for kind in (*STAKEHOLDER_KINDS, *HUB_KINDS, *_GENERIC):
-        if kind in kinds:
-            return kind
-    return sorted(kinds)[0] if kinds else "Thing"
 
 
 def _short(acronyms: str | None, key: str, label: str) -> str | None:
@@ -270,17 +237,17 @@ def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions
     nodes = {}
     for r in select(store, "network-nodes", settings):
         kinds = {_local(c) for c in (r["classes"] or "").split()}
-        nodes[_key(r["node"], settings)] = {
+        nodes[entity_key(r["node"], settings)] = {
             "iri": r["node"],
-            "label": str(r["label"]) if r["label"] is not None else _key(r["node"], settings),
-            "kind": _most_specific(kinds),
+            "label": str(r["label"]) if r["label"] is not None else entity_key(r["node"], settings),
+            "kind": schema().most_specific(kinds) or "Thing",
             "kinds": sorted(kinds),
             "stakeholder": "Stakeholder" in kinds,
-            "based_in": _key(r["basedIn"], settings) if r["basedIn"] else None,
-            "short": _short(r["acronyms"], _key(r["node"], settings), str(r["label"] or "")),
+            "based_in": entity_key(r["basedIn"], settings) if r["basedIn"] else None,
+            "short": _short(r["acronyms"], entity_key(r["node"], settings), str(r["label"] or "")),
         }
     ties = [
-        Tie(r["rel"], r["type"], _key(r["s"], settings), _key(r["o"], settings), bool(r["direct"]))
+        Tie(r["rel"], r["type"], entity_key(r["s"], settings), entity_key(r["o"], settings), bool(r["direct"]))
         for r in select(store, "network-ties", settings)
     ]
     relations = {}
@@ -289,10 +256,10 @@ def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions
             iri=r["rel"],
             start=_start(r["start"]),
             end=_end(r["end"]),
-            doc=_key(r["doc"], settings) if r["doc"] else None,
+            doc=entity_key(r["doc"], settings) if r["doc"] else None,
             doc_date=str(r["docDate"]) if r["docDate"] is not None else None,
             passages=tuple(sorted((r["passages"] or "").split())),
-            themes=frozenset(_key(t, settings) for t in (r["themes"] or "").split()),
+            themes=frozenset(entity_key(t, settings) for t in (r["themes"] or "").split()),
         )
     data = NetworkData(settings, nodes, ties, relations)
     if comentions:
@@ -300,13 +267,13 @@ def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions
             p = data.mentions.setdefault(
                 r["passage"],
                 {
-                    "doc": _key(r["doc"], settings),
+                    "doc": entity_key(r["doc"], settings),
                     "doc_date": str(r["docDate"]) if r["docDate"] is not None else None,
-                    "themes": frozenset(_key(t, settings) for t in (r["themes"] or "").split()),
+                    "themes": frozenset(entity_key(t, settings) for t in (r["themes"] or "").split()),
                     "entities": set(),
                 },
             )
-            p["entities"].add(_key(r["entity"], settings))
+            p["entities"].add(entity_key(r["entity"], settings))
     return data
 
 

@@ -27,18 +27,6 @@ def parse_partial_date(value: object) -> Literal:
     raise ValueError(f"bad date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
 
 
-def parse_full_date(value: object) -> dt.date:
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text) if re.match(r"^\d{4}-\d{2}-\d{2}$", text) else _raise(text)
-    except ValueError:
-        raise ValueError(f"bad date {text!r}: expected a real date YYYY-MM-DD") from None
-
-
 def _check_real(text: str) -> None:
     parts = [int(p) for p in text.split("-")]
     dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-
-
-def _raise(text: str) -> dt.date:
-    raise ValueError(text)

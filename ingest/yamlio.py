@@ -40,9 +40,6 @@ class LocatedList(list):
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
-    def item_error(self, index: int, message: str) -> SeedError:
-        return SeedError(message, self.file, self.line_of(index))
-
 
 def item_line(items: object, index: int, default: int | None = None) -> int | None:
     """The line of `items[index]` if `items` came from a YAML file, else `default`."""

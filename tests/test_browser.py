@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from test_pages import live_server
 
+from graph.schema import schema
+
 CHROMIUM = Path(os.environ.get("MDKG_CHROMIUM", "/usr/bin/chromium"))
 
 pytestmark = pytest.mark.skipif(
@@ -102,17 +104,11 @@ def test_search_entity_network_gaps(page, base):
     assert page.locator("#sigma canvas").count() >= 2  # sigma's WebGL and label layers
     # the focused node is highlighted: its tooltip shows, and its neighbours are named
     assert "International Organization for Migration" in page.inner_text("#net-tip")
-    # filter by kind: states only
-    for kind in (
-        "DiasporaOrganisation",
-        "InternationalOrganisation",
-        "RegionalOrganisation",
-        "CivilSocietyOrganisation",
-        "PrivateSectorActor",
-        "AcademicInstitution",
-        "GovernmentAgency",
-    ):
-        page.uncheck(f"input[name=kind][value={kind}]")
+    # filter by kind: states only (the page has a checkbox for each stakeholder kind of the ontology)
+    others = page.locator("input[name=kind]:not([value=State])")
+    assert others.count() == len(schema().stakeholder_kinds) - 1
+    for i in range(others.count()):
+        others.nth(i).uncheck()
     wait_for(page, "window.mdkgNetwork && window.mdkgNetwork.data.nodes.every(n => n.kind === 'State')")
     states = page.evaluate("window.mdkgNetwork.graph.order")
     assert 0 < states < n

@@ -10,9 +10,15 @@
   const SigmaCls = typeof Sigma === "function" ? Sigma : (Sigma.Sigma || Sigma.default);
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2",
     "#bcbd22", "#7f7f7f", "#393b79", "#ad494a", "#637939", "#843c39", "#5254a3", "#6b6ecf"];
-  const KIND_COLORS = { State: "#3d7cc9", InternationalOrganisation: "#2b8a5a", RegionalOrganisation: "#8aa329",
-    DiasporaOrganisation: "#d9734e", CivilSocietyOrganisation: "#b04a8a", PrivateSectorActor: "#c9a227",
-    AcademicInstitution: "#6b55b5", GovernmentAgency: "#2a8c8c" };
+  // The stakeholder kinds are the page's: a checkbox for each (the server lists them from the ontology), named by
+  // its label and coloured by its dot (app.css .k-{kind}).
+  const KIND_COLORS = {}, KIND_NAMES = {};
+  document.querySelectorAll("input[name=kind]").forEach(input => {
+    const dot = input.parentElement.querySelector("i.dot");
+    const rgb = (dot ? getComputedStyle(dot).backgroundColor : "").match(/\d+/g);
+    if (rgb) KIND_COLORS[input.value] = "#" + rgb.slice(0, 3).map(x => Number(x).toString(16).padStart(2, "0")).join("");
+    KIND_NAMES[input.value] = input.parentElement.textContent.trim();
+  });
   const container = document.getElementById("sigma");
   const labels = document.getElementById("net-labels");
   const status = document.getElementById("net-status");
@@ -36,7 +42,7 @@
     return p;
   }
 
-  function humanise(kind) { return kind.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().replace(/^./, c => c.toUpperCase()); }
+  function humanise(kind) { return KIND_NAMES[kind] || kind.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().replace(/^./, c => c.toUpperCase()); }
   function communityColour(c) { return PALETTE[((c % PALETTE.length) + PALETTE.length) % PALETTE.length]; }
   function colourOf(attrs) { return colour.value === "kind" ? (KIND_COLORS[attrs.kind] || "#7f7f7f") : communityColour(attrs.community); }
   function shortLabel(a) {

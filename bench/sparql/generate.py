@@ -16,6 +16,8 @@ import random
 import sys
 from pathlib import Path
 
+from graph.schema import schema
+
 BASE = "https://w3id.org/mdkg/"
 M = BASE + "ontology#"
 ID = BASE + "id/"
@@ -27,15 +29,7 @@ DCT = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-ORG_KINDS = (
-    "DiasporaOrganisation",
-    "InternationalOrganisation",
-    "RegionalOrganisation",
-    "CivilSocietyOrganisation",
-    "PrivateSectorActor",
-    "AcademicInstitution",
-    "GovernmentAgency",
-)
+ORG_KINDS = schema().kinds("Organisation")
 INSTRUMENTS = ("icrmw", "ilo-c97", "ilo-c143", "refugee-convention", "palermo-protocol", "ilo-c189")
 ACTIONS = ("signature", "ratification", "accession", "succession", "denunciation")
 KINDS = ("bilateral", "multilateral", "public-private", "diaspora")
