@@ -8,9 +8,11 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
-# Roots of what the registry may list; states come from the ISO reference set, not the registry.
-ENTITY_ROOTS = ("Stakeholder", "Instrument", "Process", "Person")
-NOT_IN_REGISTRY = {"State", "Stakeholder", "Instrument"}
+from graph.schema import schema
+
+# The registry lists the named things of the ontology (graph.schema's searchable kinds) but states, which come
+# from the ISO reference set, and documents, which come from the catalogue.
+NOT_IN_REGISTRY = {"State", "Document"}
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,7 @@ class Ontology:
                 if str(c).startswith(prefix)}
 
     def registry_kinds(self) -> set[str]:
-        return {c for c in self.classes
-                if any(self.is_a(c, root) for root in ENTITY_ROOTS) and c not in NOT_IN_REGISTRY}
+        return (set(schema().searchable_kinds) - NOT_IN_REGISTRY) & self.classes
 
 
 def _closure(graph: Graph, cls: URIRef) -> set[URIRef]:

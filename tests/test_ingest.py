@@ -131,9 +131,17 @@ def test_quotes_may_differ_from_the_text_only_in_white_space(tmp_path):
     settings = _copy_project(tmp_path)
     path = settings.seeds / "assertions" / "south-centre-2006.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    quote = data["assertions"][0]["quote"]
+    first = data["assertions"][0]
+    quote = first["quote"]
     _replace(path, quote, quote.replace(" ", "  \n   ", 1).replace("\n", " "))
-    run_stages(settings)
+    ds, parts = run_stages(settings)
+    a = next(a for a in parts["assertions"] if a.doc.id == "south-centre-2006" and a.id == first["id"])
+    words = " ".join(quote.split())
+    assert a.quote != quote and " ".join(a.quote.split()) == words  # read with its extra white space
+    assert a.passages and words in " ".join(" ".join(p.text.split()) for p in a.passages)
+    node = settings.ns.ID[f"rel/{a.id}"]
+    quotes = {str(o) for _, _, o, _ in ds.quads((node, settings.ns.MDKG.quote, None, None))}
+    assert quotes == {words}  # emitted as the document has it
 
 
 # -- bad input ----------------------------------------------------------------------------------------------

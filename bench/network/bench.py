@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from graph import measures as ms  # noqa: E402
+from graph.schema import schema  # noqa: E402
 
 try:
     import igraph as ig
@@ -57,7 +58,7 @@ GROWTH = {
     "betweenness": 2.0,
 }
 DEFAULT = list(GROWTH)
-KINDS = ("State", "InternationalOrganisation", "CivilSocietyOrganisation", "DiasporaOrganisation")
+KINDS = schema().stakeholder_kinds[:4]
 
 
 def synthetic(n: int, seed: int = 0) -> nx.Graph:
