@@ -224,6 +224,7 @@ def tables(s: Schema) -> dict[str, list[tuple[str, ...]]]:
     """Name -> rows of SPARQL terms."""
     return {
         "network nodes": [(f"mdkg:{c}",) for c in ("Stakeholder", *s.hub_roots)],
+        "network relationships": [(f"mdkg:{c}",) for c in dict.fromkeys(t.cls for t in s.ties)],
         "network ties": [(f'"{t.type}"', f"mdkg:{t.cls}", f"mdkg:{t.source}", f"mdkg:{t.target}") for t in s.ties],
     }
 
@@ -236,9 +237,11 @@ def write_tables(text: str, s: Schema) -> str:
         rows = known.get(m["name"])
         if rows is None:
             raise ValueError(f"unknown schema table {m['name']!r}; known: {', '.join(known)}")
-        if m["vars"].startswith("?"):  # one variable: the values on one line
-            return f"{m['head']} {' '.join(r[0] for r in rows)} }}{m['tail']}"
-        body = "".join(f"\n    ({' '.join(r)})" for r in rows)  # a row a line, under a VALUES at 2 spaces
+        one = m["vars"].startswith("?")  # one variable: a value a row, on one line if it fits
+        line = f"{m['head']} {' '.join(r[0] for r in rows)} }}{m['tail']}"
+        if one and len(line) <= 110:
+            return line
+        body = "".join(f"\n    {r[0] if one else '(' + ' '.join(r) + ')'}" for r in rows)  # under a VALUES at 2 spaces
         return f"{m['head']}{body}\n  }}{m['tail']}"
 
     return _TABLE.sub(fill, text)
