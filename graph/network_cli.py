@@ -33,7 +33,7 @@ import click
 from graph import measures as ms
 from graph import network as nw
 from graph import network_export as ex
-from mdkg.settings import SETTINGS
+from mdkg.settings import Settings
 
 
 def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None) -> list[str] | None:
@@ -232,7 +232,7 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).",
+    help="Dataset file (N-Quads/TriG; default: the last build, MDKG_BUILD_DIR/current/mdkg.nq).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or notes on stderr.")
 def command(
@@ -291,12 +291,14 @@ def command(
             nw.Filters.make(kinds=list_kinds)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--list-kinds") from None
-    path = data or SETTINGS.dataset_file
+    settings = Settings.from_env()
+    path = data or settings.dataset_file
     if not path.exists():
         raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
+    settings = settings.serving(path)
     t0 = time.perf_counter()
     store = nw.load_store(path)
-    netdata = nw.load_network_data(store, SETTINGS, comentions=layer in ("comentions", "relations+comentions"))
+    netdata = nw.load_network_data(store, settings, comentions=layer in ("comentions", "relations+comentions"))
     G = nw.build_layer(netdata, layer, filters, comention_factor=comention_factor, projection=projection)
     if ego:
         G = ms.ego(G, _resolve_node(G, ego), radius)
@@ -375,7 +377,7 @@ def command(
         )
     if write_back:
         quads = ex.write_back(
-            store, G, {k_: results[k_] for k_ in names}, layer, SETTINGS, _describe(filters).strip(" ;")
+            store, G, {k_: results[k_] for k_ in names}, layer, settings, _describe(filters).strip(" ;")
         )
         outputs.append(ex.save_quads(quads, write_back))
     for out in outputs:

@@ -11,7 +11,9 @@ from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from test_pages import live_server
 
 from api import linkeddata as LD
-from mdkg.settings import SETTINGS
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 ID = Namespace(SETTINGS.ns.base + "id/")
 MDKG = Namespace(SETTINGS.ns.base + "ontology#")
