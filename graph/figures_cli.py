@@ -20,7 +20,7 @@ import click
 
 from graph import figures as F
 from graph.gaps import load_store
-from mdkg.settings import Settings
+from mdkg.cli import data_option, dataset
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -67,19 +67,14 @@ def _fmt(v) -> str:
 @click.option("--indicators", "list_indicators", is_flag=True, help="Instead: the indicators.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV here.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
-              help="Dataset file (N-Quads/TriG; default: the last build, MDKG_BUILD_DIR/current/mdkg.nq).")
+@data_option
 def command(indicator: str | None, area: str | None, date_from: dt.date | None, date_to: dt.date | None,
             compare: bool, check_record: bool, list_indicators: bool, csv_file: Path | None,
             json_file: Path | None, data: Path | None) -> None:
     """The figures of the seed documents (Data Cube observations): filter by indicator, area and period."""
     if sum((compare, check_record, list_indicators)) > 1:
         raise click.UsageError("--compare, --check-record and --indicators are different questions: ask one")
-    settings = Settings.from_env()
-    path = data or settings.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
-    settings = settings.serving(path)
+    path, settings = dataset(data)
     store = load_store(path)
     known = {i.slug: i for i in F.indicators(store, settings)}
     if indicator and indicator not in known:

@@ -25,6 +25,7 @@ from pathlib import Path
 import click
 
 from graph import gaps as g
+from mdkg.cli import data_option, dataset
 from mdkg.settings import Settings
 
 
@@ -65,8 +66,7 @@ def _bad(value: str) -> dt.date:
 @click.option("--claims", "check_claims", is_flag=True,
               help="Instead of the gaps: the seed documents' ratification claims (all, or those about "
                    "--instrument) checked against the record at their dates.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
-              help="Dataset file (N-Quads/TriG; default: the last build, MDKG_BUILD_DIR/current/mdkg.nq).")
+@data_option
 def command(instrument: str | None, as_of: dt.date, by: str | None, region: str | None,
             not_party_to: str | None, scope: str,
             csv_file: Path | None, json_file: Path | None, timeline: bool, check_claims: bool,
@@ -77,11 +77,7 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, region: str 
         raise click.UsageError("--timeline and --claims are two different questions: ask one at a time")
     if not instrument and not check_claims:
         raise click.UsageError("Missing option '--instrument' / '-i'.")
-    settings = Settings.from_env()
-    path = data or settings.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
-    settings = settings.serving(path)
+    path, settings = dataset(data)
     store = g.load_store(path)
     if not_party_to and scope != "all":
         raise click.UsageError("--not-party-to lists states among all states; use it with --scope all")

@@ -33,7 +33,7 @@ import click
 from graph import measures as ms
 from graph import network as nw
 from graph import network_export as ex
-from mdkg.settings import Settings
+from mdkg.cli import data_option, dataset
 
 
 def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None) -> list[str] | None:
@@ -229,11 +229,7 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the scores as RDF (graph/analysis) to this N-Quads/TriG file.",
 )
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Dataset file (N-Quads/TriG; default: the last build, MDKG_BUILD_DIR/current/mdkg.nq).",
-)
+@data_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or notes on stderr.")
 def command(
     measure_names,
@@ -291,11 +287,7 @@ def command(
             nw.Filters.make(kinds=list_kinds)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--list-kinds") from None
-    settings = Settings.from_env()
-    path = data or settings.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
-    settings = settings.serving(path)
+    path, settings = dataset(data)
     t0 = time.perf_counter()
     store = nw.load_store(path)
     netdata = nw.load_network_data(store, settings, comentions=layer in ("comentions", "relations+comentions"))

@@ -10,7 +10,6 @@ import pytest
 from sparql_server import mdkg_server
 from test_sparql_protocol import page_examples
 
-from ingest.inputs import fingerprint
 from mdkg.settings import CODE_ROOT, Settings
 
 MARK = "served from the copied build"
@@ -28,15 +27,6 @@ def test_any_other_file_is_answered_with_the_installed_queries(tmp_path):
     data = tmp_path / "data.nq"
     data.write_text("", encoding="utf-8")
     assert Settings().serving(data).queries_dir == CODE_ROOT / "queries"
-
-
-def test_the_queries_count_in_the_inputs_fingerprint(tmp_path):
-    queries = tmp_path / "queries"
-    shutil.copytree(CODE_ROOT / "queries", queries)
-    settings = Settings(resources=tmp_path)
-    before = fingerprint(settings)
-    (queries / "instruments.rq").write_text("# changed\n", encoding="utf-8")
-    assert fingerprint(settings) != before
 
 
 @pytest.fixture(scope="module")
