@@ -1,4 +1,5 @@
-"""The SPARQL facade as an ASGI app: `create_app(ServerConfig(...))`.
+"""The SPARQL facade as an ASGI app: `create_app(ServerConfig(...))` (api/config.py; its `settings` hold the base
+IRI and where the served build's queries and shapes are).
 
 Embedded mode loads a dataset file into an on-disk Oxigraph store (or uses one `mdkg serve` has loaded) and
 queries it from worker processes; remote mode puts the same facade in front of another SPARQL 1.1 server.
@@ -11,7 +12,6 @@ import logging
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,38 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 
+from api.config import ServerConfig
+from api.current import UseSettings
 from api.security import SecurityHeaders
-from api.workers import HARD_MAX_TIMEOUT, BackendSpec, WorkerPool, default_memory_limit_mb
+from api.workers import BackendSpec, WorkerPool, default_memory_limit_mb
 from graph.store import load_dataset
 
 log = logging.getLogger("mdkg.api")
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    data: Path | None = None  # dataset file (embedded mode)
-    remote: str | None = None  # SPARQL 1.1 query endpoint URL (remote mode)
-    store_dir: Path | None = None  # a store already loaded from `data` (mdkg serve loads it before starting)
-    workers: int = 4
-    timeout: float = 30.0  # seconds per query; capped at HARD_MAX_TIMEOUT
-    max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
-    max_answer_bytes: int = 64 * 2**20  # an answer larger than this is cut to the rows that fit
-    max_request_bytes: int = 1_000_000  # body of a POST, query string of a GET
-    service_allowlist: tuple[str, ...] = ()  # SERVICE endpoints a query may call (none by default)
-    worker_memory_mb: int | None = None  # memory of a query worker past which it is killed (None: sized for RAM)
-    spare_workers: int | None = None  # started ahead, so that a killed worker costs no one a respawn wait
-    unsafe_worker_network: bool = False  # let query workers reach the network (not for a public endpoint)
-    owned_dir: Path | None = None  # a temporary folder (the loaded store) the server deletes when it stops
-    cors_origins: tuple[str, ...] = ("*",)
-    remote_headers: tuple[tuple[str, str], ...] = ()
-    title: str = "mdkg SPARQL endpoint"
-    extra: dict = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def deadline(self) -> float:
-        return max(0.1, min(self.timeout, HARD_MAX_TIMEOUT))
 
 
 class RequestSizeLimit:
@@ -181,6 +158,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
+    app.state.settings = config.settings
     app.state.cache = {}
 
     from api import service, sparql
@@ -219,5 +197,6 @@ def create_app(config: ServerConfig) -> FastAPI:
         max_age=3600,
     )
     app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders)  # outermost: 413/414 and CORS answers get the headers too
+    app.add_middleware(SecurityHeaders)  # 413/414 and CORS answers get the headers too
+    app.add_middleware(UseSettings, settings=config.settings)  # outermost: the lifespan sees them as well
     return app

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 
 from api import linkeddata as LD
+from api.current import settings
 from api.problems import PROBLEM_RESPONSES, ProblemRoute, problem
 from graph import figures as F
 
@@ -242,5 +243,5 @@ async def figures_page(
         "known": sorted(known.values(), key=lambda i: i.label), "chosen": chosen, "area": area,
         "sections": sections, "count": len(rows), "pairs": [c.as_dict() for c in pairs],
         "checks": [r.as_dict() for r in checks], "csv": f"/api/figures?format=csv&{csv_query}".rstrip("&"),
-        "dataset": str(F.SETTINGS.ns.ID["dataset/figures"]),
+        "dataset": str(settings().ns.ID["dataset/figures"]),
     }, title="Figures")

@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from mdkg.settings import DEFAULT_BASE
+
 RESULTS, BOOLEAN, GRAPH, DATASET, PAGE = "results", "boolean", "graph", "dataset", "page"
 
 
@@ -140,7 +142,7 @@ BY_KEY = {f.key: f for f in FORMATS}
 DUMP_FORMATS = tuple(BY_KEY[k] for k in ("nquads", "trig"))
 
 PREFIXES = {
-    "mdkg": "https://w3id.org/mdkg/ontology#",
+    "mdkg": DEFAULT_BASE + "ontology#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",

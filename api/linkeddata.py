@@ -29,10 +29,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from api import formats as F
+from api.current import settings
 from api.workers import Job
 from graph import entities as E
 from mdkg import iris
-from mdkg.settings import SETTINGS
 
 router = APIRouter()
 
@@ -44,7 +44,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # ------------------------------------------------------------------------------------------- IRI <-> path
 def base() -> str:
-    return SETTINGS.ns.base
+    return settings().ns.base
 
 
 def local_path(value: str) -> str | None:
@@ -65,11 +65,11 @@ def iri_of(path: str) -> str:
 
 
 def entity_iri(entity_id: str) -> str:
-    return str(SETTINGS.ns.ID) + entity_id
+    return str(settings().ns.ID) + entity_id
 
 
 def entity_id(value: str) -> str | None:
-    return iris.entity_id(value, SETTINGS)
+    return iris.entity_id(value, settings())
 
 
 # ------------------------------------------------------------------------------------------- store access
@@ -119,7 +119,8 @@ async def in_thread(request: Request, fn, *args, **kwargs):
         memo.move_to_end(key)
         return memo[key]
     store = PoolStore(request.app, asyncio.get_running_loop(), request.client.host if request.client else None)
-    value = await asyncio.to_thread(fn, store, *args, **kwargs)
+    # every function run for a request gets the server's settings (base IRI, where its queries are)
+    value = await asyncio.to_thread(fn, store, *args, settings=request.app.state.settings, **kwargs)
     memo[key] = value
     while len(memo) > MEMO_SIZE:
         memo.popitem(last=False)
@@ -282,7 +283,7 @@ STATE_CODE = re.compile(r"^state/([A-Za-z]{3})$")
 def redirects() -> dict[str, str]:
     """Old id -> new id of renamed things (seeds/ids/redirects.csv), read once."""
     if not hasattr(redirects, "table"):
-        path = Path(SETTINGS.seeds) / "ids" / "redirects.csv"
+        path = settings().redirects_file
         table: dict[str, str] = {}
         if path.is_file():
             with path.open(encoding="utf-8", newline="") as f:
@@ -307,7 +308,7 @@ async def moved_to(request: Request, stem: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------- ontology, shapes
 def ontology_query() -> str:
-    g = E.iri(str(SETTINGS.ns.graph("ontology")))
+    g = E.iri(str(settings().ns.graph("ontology")))
     return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"
 
 
@@ -335,12 +336,12 @@ async def ontology(request: Request, ext: str | None = None) -> Response:
 
 
 def version_iri_query() -> str:
-    g = E.iri(str(SETTINGS.ns.graph("ontology")))
+    g = E.iri(str(settings().ns.graph("ontology")))
     o = E.iri(base() + "ontology")
     return f"SELECT ?v WHERE {{ GRAPH {g} {{ {o} <http://www.w3.org/2002/07/owl#versionIRI> ?v }} }}"
 
 
-def _version_iris(store) -> list[str]:
+def _version_iris(store, settings) -> list[str]:
     return [r["v"].value for r in store.query(version_iri_query())]
 
 
@@ -378,8 +379,8 @@ SHAPES_FILE = "mdkg-shapes.ttl"
 def shapes_store() -> ox.Store:
     """The SHACL shapes (not part of the dataset: the build validates against them), parsed once."""
     store = ox.Store()
-    path = Path(SETTINGS.shapes_dir) / SHAPES_FILE
-    text = path.read_text(encoding="utf-8").replace("https://w3id.org/mdkg/", base())
+    path = settings().served_shapes_dir / SHAPES_FILE
+    text = settings().ns.moved(path.read_text(encoding="utf-8"))
     store.load(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=base() + "shapes")
     return store
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from api import linkeddata as LD
+from api.current import settings
 from api.problems import ProblemRoute
 from graph import entities as E
 from graph import figures as FG
@@ -27,6 +28,7 @@ from graph import gaps as G
 from graph import measures as M
 from graph import network as N
 from graph.schema import schema
+from mdkg.settings import Settings
 
 router = APIRouter(route_class=ProblemRoute)  # a bad parameter: 422 problem+json naming it
 
@@ -46,7 +48,7 @@ def _href(value: str) -> str:
 
 def _short(value: str) -> str:
     for prefix, ns in (
-        ("mdkg", str(LD.SETTINGS.ns.MDKG)),
+        ("mdkg", str(settings().ns.MDKG)),
         ("rdfs", E.RDFS),
         ("skos", E.SKOS),
         ("dcterms", E.DCT),
@@ -77,12 +79,11 @@ env.filters["humanise"] = _humanise
 env.filters["local"] = E.local_name
 env.filters["name"] = E.name_of
 env.globals["json_script"] = LD.json_script
-env.globals["base"] = LD.base()
 
 
 def render(request: Request, template: str, context: dict, title: str, status: int = 200) -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/")
-    html = env.get_template(template).render(request=request, title=title, root=root, **context)
+    html = env.get_template(template).render(request=request, title=title, root=root, base=LD.base(), **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -192,7 +193,7 @@ async def entity_page(request: Request, subject: str) -> HTMLResponse:
     if entity is None:
         return error_page(request, 404, f"Nothing is known about {subject}.")
     groups = []
-    mdkg = str(LD.SETTINGS.ns.MDKG)
+    mdkg = str(settings().ns.MDKG)
     last = (mdkg + "mentionOf", mdkg + "mentions")  # automatic mentions: weaker, many; after the curated links
     inverse = sorted(entity.inverse_counts.items(), key=lambda kv: (kv[0] in last, -kv[1]))
     previews: dict[str, list] = {}
@@ -303,12 +304,12 @@ async def inverse_listing(request: Request, subject: str, predicate: str) -> HTM
     )
 
 
-def _inverse_count(store, subject: str, predicate: str) -> int:
+def _inverse_count(store, subject: str, predicate: str, settings: Settings) -> int:
     q = (
         f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x {E.iri(predicate)} {E.iri(subject)} "
         "FILTER NOT EXISTS { ?x a mdkg:Relationship } }"
     )
-    return E._int(E._rows(store, q, LD.SETTINGS)[0]["n"])
+    return E._int(E._rows(store, q, settings)[0]["n"])
 
 
 def _ego_text(label: str, short: str | None, width: int = 22) -> str:

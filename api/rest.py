@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from api import linkeddata as LD
+from api.current import settings
 from api.figures import router as figures_router
 from api.problems import MEDIA_TYPE as PROBLEM_TYPE
 from api.problems import PROBLEM_RESPONSES, ProblemRoute, problem
@@ -36,7 +37,6 @@ from graph import gaps as G
 from graph import measures as M
 from graph import network as N
 from graph import network_export as X
-from mdkg.settings import SETTINGS
 
 router = APIRouter(prefix="/api", route_class=ProblemRoute, tags=["mdkg"], responses=PROBLEM_RESPONSES)
 
@@ -354,7 +354,7 @@ async def instruments(request: Request) -> dict[str, G.InstrumentInfo]:
 
 async def resolve(request: Request, ref: str) -> G.InstrumentInfo | None:
     known = await instruments(request)
-    return known.get(ref.strip().lower().removeprefix(str(SETTINGS.ns.ID)))
+    return known.get(ref.strip().lower().removeprefix(str(settings().ns.ID)))
 
 
 def unknown_instrument(ref: str, known: dict) -> JSONResponse:

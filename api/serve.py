@@ -8,220 +8,88 @@ import shutil
 import socket
 import sys
 import tempfile
+from dataclasses import fields, replace
 from pathlib import Path
 
 import click
 
-from mdkg.settings import SETTINGS
+from api.config import ServerConfig
+from mdkg.settings import Settings
+
+
+def options(command):
+    """`mdkg serve`'s options: the fields of ServerConfig that are marked as options (api/config.py)."""
+    for f in reversed(fields(ServerConfig)):
+        spec = dict(f.metadata.get("option") or {})
+        if not spec:
+            continue
+        flag = spec.pop("flag") or "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            spec["is_flag"] = True
+        else:
+            spec.setdefault("show_default", True)
+        command = click.option(flag, f.name, default=f.default, **spec)(command)
+    return command
 
 
 @click.command()
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="RDF dataset file to serve (any RDF format, optionally .gz). Default: the last build.",
-)
-@click.option(
-    "--remote",
-    metavar="URL",
-    default=None,
-    help="Serve a remote SPARQL 1.1 query endpoint instead of a file (e.g. http://host:7878/query).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option(
-    "--workers",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Query worker processes (queries running at once); half of them at most run queries past 0.5 s.",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 300.0),
-    help="Deadline of a query in seconds (at most 300); a query past it is killed and answered 503.",
-)
-@click.option(
-    "--max-rows",
-    default=100_000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer.",
-)
-@click.option(
-    "--max-answer-mb",
-    default=64,
-    show_default=True,
-    type=click.IntRange(1, 4096),
-    help="Largest answer in MiB; a larger one is cut to the rows that fit (header MDKG-Result-Truncated).",
-)
-@click.option(
-    "--max-request-bytes",
-    default=1_000_000,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest POST body or GET query string accepted.",
-)
-@click.option(
-    "--allow-service",
-    "allow_service",
-    multiple=True,
-    metavar="IRI",
-    help="Endpoint a SERVICE clause may call (repeatable); SERVICE is refused otherwise.",
-)
-@click.option(
-    "--cors-origin",
-    "cors_origins",
-    multiple=True,
-    default=("*",),
-    show_default=True,
-    help="Origin allowed to read cross-origin (repeatable).",
-)
-@click.option(
-    "--remote-header",
-    "remote_headers",
-    multiple=True,
-    metavar="NAME:VALUE",
-    help="Header sent to the remote server (e.g. Authorization:...), repeatable.",
-)
-@click.option(
-    "--worker-memory-mb",
-    default=None,
-    type=click.IntRange(0),
-    help="Memory of a query worker in MiB past which its query is stopped (503); default: a quarter of the "
-    "machine's memory shared by the workers (512 MiB to 4 GiB each); 0: no limit.",
-)
-@click.option(
-    "--max-connections",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(16),
-    help="Open connections at most (lowered to fit the open-file limit); past it new ones get 503 and are closed.",
-)
-@click.option(
-    "--max-connections-per-address",
-    "per_address",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Open connections one client address may hold (raise it behind a reverse proxy).",
-)
-@click.option(
-    "--header-timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0.5, 300),
-    help="Seconds a client has to send its request line and headers (then 30 s for a body).",
-)
-@click.option(
-    "--unsafe-worker-network",
-    is_flag=True,
-    help="Let query workers open network connections (they have none by default: SERVICE cannot reach out).",
-)
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
-def command(
-    data,
-    remote,
-    host,
-    port,
-    workers,
-    timeout,
-    max_rows,
-    max_answer_mb,
-    max_request_bytes,
-    allow_service,
-    cors_origins,
-    remote_headers,
-    worker_memory_mb,
-    max_connections,
-    per_address,
-    header_timeout,
-    unsafe_worker_network,
-    log_level,
-) -> None:
+@options
+def command(**values) -> None:
     """Serve the graph through the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (query page: /query)."""
     import uvicorn
 
-    from api.app import ServerConfig, create_app
+    from api.app import create_app
     from api.http_server import HttpLimits, connection_cap, protocol_class, quiet_floods, raise_open_files_limit
     from graph.store import StoreError, load_dataset
 
-    if remote and data:
+    config = ServerConfig(**values, settings=Settings.from_env())
+    if config.remote and config.data:
         raise click.UsageError("--data and --remote are exclusive")
-    busy = port_problem(host, port)
+    busy = port_problem(config.host, config.port)
     if busy:
         click.echo(f"error: {busy}", err=True)
         sys.exit(1)
-    headers = []
-    for h in remote_headers:
-        name, sep, value = h.partition(":")
-        if not sep:
-            raise click.BadParameter(f"{h!r}: expected NAME:VALUE", param_hint="--remote-header")
-        headers.append((name.strip(), value.strip()))
-    tmp = None
-    store_dir = None
-    if not remote:
-        data = data or SETTINGS.dataset_file
+    if not config.remote:
+        data = config.data or config.settings.dataset_file
         tmp = Path(tempfile.mkdtemp(prefix="mdkg-store-"))
-        store_dir = tmp / "store"
         click.echo(f"loading {data} ...", err=True)
         try:
-            count = load_dataset(data, store_dir)
+            count = load_dataset(data, tmp / "store")
         except StoreError as e:
             shutil.rmtree(tmp, ignore_errors=True)
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
         click.echo(f"loaded {count} quads", err=True)
-    config = ServerConfig(
-        data=data,
-        remote=remote,
-        store_dir=store_dir,
-        workers=workers,
-        timeout=timeout,
-        max_rows=max_rows,
-        max_answer_bytes=max_answer_mb * 2**20,
-        max_request_bytes=max_request_bytes,
-        service_allowlist=tuple(allow_service),
-        cors_origins=tuple(cors_origins),
-        remote_headers=tuple(headers),
-        worker_memory_mb=worker_memory_mb,
-        unsafe_worker_network=unsafe_worker_network,
-        owned_dir=tmp,
-    )
+        # the queries and shapes of the build the data comes from (or the installed code's, for any other file)
+        config = replace(config, data=data, store_dir=tmp / "store", owned_dir=tmp,
+                         settings=config.settings.serving(data))
+    cap = connection_cap(config.max_connections, raise_open_files_limit(), config.workers)
     limits = HttpLimits(
-        max_connections=(cap := connection_cap(max_connections, raise_open_files_limit(), workers)),
-        per_address=min(per_address, cap),
-        header_timeout=header_timeout,
-        max_head_bytes=max_request_bytes + 65536,
+        max_connections=cap,
+        per_address=min(config.per_address, cap),
+        header_timeout=config.header_timeout,
+        max_head_bytes=config.max_request_bytes + 65536,
     )
-    click.echo(
-        f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True
-    )
-    config = uvicorn.Config(
+    host, port = config.host, config.port
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql  query page: http://{host}:{port}/query", err=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
             create_app(config),
             host=host,
             port=port,
-            log_level=log_level,
+            log_level=config.log_level,
             http=protocol_class(limits),
             timeout_keep_alive=limits.keep_alive,
             h11_max_incomplete_event_size=limits.max_head_bytes,
             timeout_graceful_shutdown=10,
+        )
     )
     quiet_floods()  # after uvicorn has set up its log handlers
-    server = uvicorn.Server(config)
     try:
         server.run()
-    finally:  # the app removes `tmp` when it stops; this covers a failure before it started
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    finally:  # the app removes its store when it stops; this covers a failure before it started
+        if config.owned_dir:
+            shutil.rmtree(config.owned_dir, ignore_errors=True)
 
 
 def port_problem(host: str, port: int) -> str | None:

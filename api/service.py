@@ -16,11 +16,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api import formats as F
 from api.app import STATIC
+from api.current import settings
 from api.security import QUERY_PAGE_POLICY
 from api.sparql import plain
 from api.workers import HARD_MAX_TIMEOUT, Job
 from graph.store import REMOTE_ACCEPT, LocalBackend
-from mdkg.settings import SETTINGS
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ STATS_QUERIES = {
 
 def about_query() -> str:
     """The build's own description of the dataset (seeds/links/dataset.yaml): licence, terms, linksets."""
-    ds = f"<{SETTINGS.ns.ID['dataset']}>"
+    ds = f"<{settings().ns.ID['dataset']}>"
     return (
         f"SELECT ?s ?p ?o WHERE {{ {{ {ds} ?p ?o BIND({ds} AS ?s) }} "
         f"UNION {{ {ds} <{VOID}subset> ?s . ?s ?p ?o }} }}"
@@ -129,12 +129,12 @@ def dataset_description(request: Request, stats: dict, partitions: bool) -> list
         ox.Triple(ds, RDF_TYPE, _n("Dataset", VOID)),
         ox.Triple(ds, _n("title", DCT), ox.Literal(request.app.state.config.title)),
         ox.Triple(ds, _n("sparqlEndpoint", VOID), endpoint),
-        ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(SETTINGS.base)),
-        ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(SETTINGS.ns.MDKG)),
+        ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(settings().base)),
+        ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(settings().ns.MDKG)),
     ]
     for _fmt, url in dump_links(request):
         t.append(ox.Triple(ds, _n("dataDump", VOID), ox.NamedNode(url)))
-    ours = ox.NamedNode(SETTINGS.ns.ID["dataset"])
+    ours = ox.NamedNode(settings().ns.ID["dataset"])
     if stats.get("about"):  # licence, terms of the sources and linksets, as the build states them
         t.append(ox.Triple(ds, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ours))
     for s, p, o in stats.get("about", []):
@@ -299,9 +299,8 @@ def examples() -> list[dict]:
                 "query": (bundled / f"{name}.rq").read_text(encoding="utf-8"),
             }
         )
-    repo_queries = SETTINGS.root / "queries"
     for name in ("gaps-in-scope", "gaps-by-region"):
-        path = repo_queries / f"{name}.rq"
+        path = settings().queries_dir / f"{name}.rq"
         if path.is_file():
             out.append(
                 {"name": name, "description": f"queries/{name}.rq", "query": path.read_text(encoding="utf-8")}

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from graph.schema import schema
 from mdkg.iris import entity_key
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -140,7 +140,7 @@ def kind_of(classes: list[str] | set[str]) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- labels, stats
-def labels(store, iris: list[str] | set[str], settings: Settings = SETTINGS) -> dict[str, str]:
+def labels(store, iris: list[str] | set[str], settings: Settings) -> dict[str, str]:
     """Label of each IRI (those with none are left out)."""
     out: dict[str, str] = {}
     todo = sorted({i for i in iris if i and not _IRI_BAD.search(i)})
@@ -164,7 +164,7 @@ class Stats:
     triples: int
 
 
-def stats(store, settings: Settings = SETTINGS) -> Stats:
+def stats(store, settings: Settings) -> Stats:
     mdkg = str(settings.ns.MDKG)
     rows = _rows(
         store,
@@ -228,7 +228,7 @@ def search(
     state: str | None = None,
     theme: str | None = None,
     stakeholders_only: bool = False,
-    settings: Settings = SETTINGS,
+    *, settings: Settings,
     limit: int = 10_000,
 ) -> list[Hit]:
     """Entities whose label, alias or acronym contains `text` (case-insensitive), of any of `kinds` (class
@@ -334,15 +334,8 @@ class Entity:
     inverse_counts: dict[str, int]  # predicate IRI -> number of subjects pointing here
     relationships: list[RelationshipFact]
     predicate_labels: dict[str, str]
-
-    @property
-    def external_ids(self) -> list[ExternalId]:
-        """The identifiers other datasets use for this thing, each with the page that resolves it."""
-        return external_ids(self.properties)
-
-    @property
-    def kinds(self) -> list[str]:
-        return sorted({local_name(t.value) for t in self.types if t.value.startswith(str(SETTINGS.ns.MDKG))})
+    external_ids: list[ExternalId]  # the identifiers other datasets use for this thing, with the page resolving each
+    kinds: list[str]  # its mdkg classes
 
 
 @dataclass(frozen=True)
@@ -357,7 +350,7 @@ ISO_OBP = "https://www.iso.org/obp/ui/#iso:code:3166:"
 M49_PAGE = "https://unstats.un.org/unsd/methodology/m49/"
 
 
-def external_ids(properties: dict[str, list[Value]], settings: Settings = SETTINGS) -> list[ExternalId]:
+def external_ids(properties: dict[str, list[Value]], settings: Settings) -> list[ExternalId]:
     """Wikidata (owl:sameAs), ISO 3166-1 codes and the UN M49 code of an entity, from its values."""
     m = str(settings.ns.MDKG)
     first = {p: vs[0].value for p, vs in properties.items() if vs}
@@ -373,12 +366,12 @@ def external_ids(properties: dict[str, list[Value]], settings: Settings = SETTIN
     return out
 
 
-def exists(store, subject: str, settings: Settings = SETTINGS) -> bool:
+def exists(store, subject: str, settings: Settings) -> bool:
     s = iri(subject)
     return _ask(store, f"ASK {{ {{ {s} ?p ?o }} UNION {{ ?x ?q {s} }} }}", settings)
 
 
-def describe(store, subject: str, settings: Settings = SETTINGS, max_values: int = 2000) -> Entity | None:
+def describe(store, subject: str, settings: Settings, max_values: int = 2000) -> Entity | None:
     """Everything said about `subject` (outgoing values with labels), how many things point at it per
     predicate, and the qualified relationships it takes part in (with quote and passage). None: unknown."""
     s = iri(subject)
@@ -429,10 +422,12 @@ def describe(store, subject: str, settings: Settings = SETTINGS, max_values: int
         dict(sorted(inverse.items(), key=lambda kv: -kv[1])),
         rels,
         pred_labels,
+        external_ids(props, settings),
+        sorted(classes),
     )
 
 
-def relationships(store, subject: str, settings: Settings = SETTINGS, limit: int = 1000) -> list[RelationshipFact]:
+def relationships(store, subject: str, settings: Settings, limit: int = 1000) -> list[RelationshipFact]:
     """The qualified relationships (mdkg:Relationship nodes) `subject` takes part in, with their evidence."""
     s = iri(subject)
     mdkg = str(settings.ns.MDKG)
@@ -486,7 +481,7 @@ def relationships(store, subject: str, settings: Settings = SETTINGS, limit: int
 
 
 def inverse_page(
-    store, subject: str, predicate: str, page: int = 1, per_page: int = 25, settings: Settings = SETTINGS
+    store, subject: str, predicate: str, page: int = 1, per_page: int = 25, *, settings: Settings
 ) -> list[tuple[str, str]]:
     """One page of the subjects pointing at `subject` through `predicate` (relationship nodes left out: they are
     listed with their evidence): (iri, label), passages in document order, the rest by label."""
@@ -506,7 +501,7 @@ def inverse_page(
     ] + [(r["x"].value, _v(r["label"]) or r["x"].value) for r in rows if not isinstance(r["x"], ox.NamedNode)]
 
 
-def incoming(store, subject: str, limit: int = 500, settings: Settings = SETTINGS) -> list[tuple[str, str, str]]:
+def incoming(store, subject: str, limit: int = 500, *, settings: Settings) -> list[tuple[str, str, str]]:
     """(predicate, subject IRI, label) of the things pointing at `subject` (relationship nodes left out), by
     predicate, then passages in document order and the rest by label; at most `limit`."""
     s = iri(subject)
@@ -542,7 +537,7 @@ class Passage:
     next_iri: str | None = None
 
 
-def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passage | None:
+def passage(store, doc_id: str, n: int, settings: Settings) -> Passage | None:
     p_iri = str(settings.ns.passage(doc_id, n))
     p = iri(p_iri)
     rows = _rows(
@@ -584,7 +579,7 @@ def passage(store, doc_id: str, n: int, settings: Settings = SETTINGS) -> Passag
     )
 
 
-def state_codes(store, settings: Settings = SETTINGS) -> dict[str, dict]:
+def state_codes(store, settings: Settings) -> dict[str, dict]:
     """ISO3 -> {numeric, label} of every state (the map joins on ISO 3166 numeric codes)."""
     out = {}
     for r in _rows(
@@ -617,7 +612,7 @@ class Term:
     range: list[tuple[str, str]]
 
 
-def ontology_terms(store, settings: Settings = SETTINGS) -> list[Term]:
+def ontology_terms(store, settings: Settings) -> list[Term]:
     """The classes and properties declared in the ontology graph, with labels and definitions."""
     g = iri(str(settings.ns.graph("ontology")))
     mdkg = str(settings.ns.MDKG)
@@ -673,7 +668,7 @@ def ontology_terms(store, settings: Settings = SETTINGS) -> list[Term]:
     return sorted(terms.values(), key=lambda t: (order.get(t.kind, 9), t.name.lower()))
 
 
-def ontology_header(store, settings: Settings = SETTINGS) -> dict:
+def ontology_header(store, settings: Settings) -> dict:
     g = iri(str(settings.ns.graph("ontology")))
     o = iri(settings.ns.base + "ontology")
     rows = _rows(

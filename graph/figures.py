@@ -14,7 +14,7 @@ from rdflib import URIRef
 
 from graph.gaps import select
 from mdkg.iris import entity_key
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
 
 ISO3 = re.compile(r"^[A-Z]{3}$")
 AREA_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,120}$")
@@ -131,13 +131,13 @@ def _slug(iri: str, kind: str, settings: Settings) -> str:
     return iri.removeprefix(str(settings.ns.ID[f"{kind}/"]))
 
 
-def area_ref(iri: str, settings: Settings = SETTINGS) -> str:
+def area_ref(iri: str, settings: Settings) -> str:
     """The short reference of an area IRI: ISO3, registry id or area slug."""
     ident = entity_key(iri, settings)
     return ident.removeprefix("state/").removeprefix("area/")
 
 
-def area_iri(store, ref: str, settings: Settings = SETTINGS) -> URIRef:
+def area_iri(store, ref: str, settings: Settings) -> URIRef:
     """The IRI of an area reference: an ISO3 code, an area slug of mdkg:Areas or a registry id (or a full IRI)."""
     if ref.startswith(("http://", "https://")):
         return URIRef(ref)
@@ -152,12 +152,12 @@ def area_iri(store, ref: str, settings: Settings = SETTINGS) -> URIRef:
     return settings.ns.entity(ref)
 
 
-def indicator_iri(ref: str, settings: Settings = SETTINGS) -> URIRef:
+def indicator_iri(ref: str, settings: Settings) -> URIRef:
     return URIRef(ref) if ref.startswith(("http://", "https://")) else settings.ns.ID[f"indicator/{ref}"]
 
 
 def figures(store, indicator: str | None = None, area: str | None = None, date_from: dt.date | None = None,
-            date_to: dt.date | None = None, settings: Settings = SETTINGS, document: str | None = None
+            date_to: dt.date | None = None, *, settings: Settings, document: str | None = None
             ) -> list[Figure]:
     """queries/figures.rq: the figures, optionally of one indicator, area and document, overlapping
     date_from..date_to."""
@@ -188,7 +188,7 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
     return out
 
 
-def about(store, iri: str, settings: Settings = SETTINGS) -> list[Figure]:
+def about(store, iri: str, settings: Settings) -> list[Figure]:
     """The figures an entity page shows: those about the area `iri`, of the indicator `iri` or stated in the
     document `iri` (one selective run of queries/figures.rq)."""
     ident = entity_key(iri, settings)
@@ -204,7 +204,7 @@ def _range(low: object, high: object) -> tuple[Decimal, Decimal | None]:
     return Decimal(str(low)), None if top is None or top >= UNBOUNDED else Decimal(str(high))
 
 
-def comparisons(store, indicator: str | None = None, settings: Settings = SETTINGS) -> list[Comparison]:
+def comparisons(store, indicator: str | None = None, *, settings: Settings) -> list[Comparison]:
     """queries/figures-compare.rq: pairs of figures for the same thing and overlapping periods, with a verdict."""
     params = {"indicator": indicator_iri(indicator, settings)} if indicator else {}
     return [Comparison(
@@ -216,7 +216,7 @@ def comparisons(store, indicator: str | None = None, settings: Settings = SETTIN
         verdict=r["verdict"]) for r in select(store, "figures-compare", settings, **params)]
 
 
-def record_checks(store, settings: Settings = SETTINGS) -> list[RecordCheck]:
+def record_checks(store, settings: Settings) -> list[RecordCheck]:
     """queries/figures-record-check.rq: counts of states parties against the treaty record, with a verdict in
     words: a count below what the record shows at the start of the period is contradicted by recorded actions;
     one above it on a partial record cannot be confirmed (an action may be missing)."""
@@ -239,7 +239,7 @@ def record_checks(store, settings: Settings = SETTINGS) -> list[RecordCheck]:
     return out
 
 
-def indicators(store, settings: Settings = SETTINGS) -> list[Indicator]:
+def indicators(store, settings: Settings) -> list[Indicator]:
     """queries/figures-indicators.rq: the indicator scheme with each indicator's number of figures."""
     return [Indicator(slug=_slug(r["indicator"], "indicator", settings), iri=r["indicator"], label=r["label"],
                       definition=r["definition"] or "", unit=_slug(r["unit"], "unit", settings),

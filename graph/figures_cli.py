@@ -20,7 +20,7 @@ import click
 
 from graph import figures as F
 from graph.gaps import load_store
-from mdkg.settings import SETTINGS
+from mdkg.cli import data_option, dataset
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -67,19 +67,16 @@ def _fmt(v) -> str:
 @click.option("--indicators", "list_indicators", is_flag=True, help="Instead: the indicators.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV here.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).")
+@data_option
 def command(indicator: str | None, area: str | None, date_from: dt.date | None, date_to: dt.date | None,
             compare: bool, check_record: bool, list_indicators: bool, csv_file: Path | None,
             json_file: Path | None, data: Path | None) -> None:
     """The figures of the seed documents (Data Cube observations): filter by indicator, area and period."""
     if sum((compare, check_record, list_indicators)) > 1:
         raise click.UsageError("--compare, --check-record and --indicators are different questions: ask one")
-    path = data or SETTINGS.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
+    path, settings = dataset(data)
     store = load_store(path)
-    known = {i.slug: i for i in F.indicators(store)}
+    known = {i.slug: i for i in F.indicators(store, settings)}
     if indicator and indicator not in known:
         raise click.BadParameter(f"unknown indicator {indicator!r}; see `mdkg figures --indicators`",
                                  param_hint="--indicator")
@@ -90,7 +87,7 @@ def command(indicator: str | None, area: str | None, date_from: dt.date | None, 
                  "definition": i.definition} for i in known.values()], csv_file, json_file)
         return
     if compare:
-        pairs = F.comparisons(store, indicator)
+        pairs = F.comparisons(store, indicator, settings=settings)
         for c in pairs:
             click.echo(f"{c.verdict:<11}{c.indicator} {c.area} [{c.breakdown}]: {_fmt(c.value_a)} {c.unit} "
                        f"({c.document_a}, {c.period_a}) vs {_fmt(c.value_b)} ({c.document_b}, {c.period_b})")
@@ -98,13 +95,13 @@ def command(indicator: str | None, area: str | None, date_from: dt.date | None, 
         _write([c.as_dict() for c in pairs], csv_file, json_file)
         return
     if check_record:
-        checks = F.record_checks(store)
+        checks = F.record_checks(store, settings)
         for r in checks:
             click.echo(f"{r.instrument:<14}{r.period:<12}{_fmt(r.value):>6}  {r.document}: {r.verdict}")
         _write([r.as_dict() for r in checks], csv_file, json_file)
         return
     try:
-        rows = F.figures(store, indicator, area, date_from, date_to)
+        rows = F.figures(store, indicator, area, date_from, date_to, settings=settings)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--area") from None
     for f in rows:

@@ -32,10 +32,8 @@ import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 
 from mdkg.iris import entity_key
-from mdkg.settings import ROOT, SETTINGS, Settings
+from mdkg.settings import Settings
 
-QUERIES = ROOT / "queries"
-DEFAULT_BASE = "https://w3id.org/mdkg/"
 STATUSES = ("party", "signatory", "denounced", "no-action", "no-data")
 GAP_STATUSES = ("signatory", "denounced", "no-action")  # "no-data" is never a gap: the record does not say
 # Which states a gap list covers: all, or those the curated relationships name (the ?scope keywords of
@@ -66,15 +64,14 @@ class UnknownInstrument(ValueError):
 
 # -- loading and binding the .rq files -----------------------------------------------------------------
 @cache
-def _read(name: str) -> str:
-    path = QUERIES / (name if name.endswith(".rq") else f"{name}.rq")
+def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_query(name: str, settings: Settings = SETTINGS) -> str:
-    """The text of queries/{name}.rq, moved to the configured base IRI (MDKG_BASE) if it differs."""
-    text = _read(name)
-    return text.replace(DEFAULT_BASE, settings.ns.base) if settings.ns.base != DEFAULT_BASE else text
+def load_query(name: str, settings: Settings) -> str:
+    """The text of queries/{name}.rq (of the build answered from: `settings.queries_dir`), moved to the
+    configured base IRI if it differs."""
+    return settings.ns.moved(_read(settings.queries_dir / (name if name.endswith(".rq") else f"{name}.rq")))
 
 
 def parameters(query: str) -> list[str]:
@@ -169,7 +166,7 @@ def _py(t: object) -> object:
     return str(t)
 
 
-def select(store: ox.Store, name: str, settings: Settings = SETTINGS,
+def select(store: ox.Store, name: str, settings: Settings,
            **params: object) -> list[dict[str, object]]:
     """Run queries/{name}.rq with its parameters bound; rows as dicts of Python values (IRIs as str)."""
     query = bind(load_query(name, settings), **params)
@@ -294,7 +291,7 @@ class ClaimResult:
 
 
 # -- instruments and warnings ----------------------------------------------------------------------------
-def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, InstrumentInfo]:
+def instruments(store: ox.Store, settings: Settings) -> dict[str, InstrumentInfo]:
     out = {}
     for r in select(store, "instruments", settings):
         iid = entity_key(r["instrument"], settings)
@@ -308,7 +305,7 @@ def instruments(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, Ins
     return out
 
 
-def resolve_instrument(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> InstrumentInfo:
+def resolve_instrument(store: ox.Store, ref: str, settings: Settings) -> InstrumentInfo:
     """An instrument by registry id (icrmw, ilo-c97) or IRI; UnknownInstrument lists the known ones."""
     known = instruments(store, settings)
     key = entity_key(ref.strip(), settings).lower()
@@ -377,7 +374,7 @@ def _area(iri: object, settings: Settings) -> str | None:
 
 # -- the queries ------------------------------------------------------------------------------------------
 def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
-           settings: Settings = SETTINGS, iso3: str | None = None) -> list[StateStatus]:
+           settings: Settings, iso3: str | None = None) -> list[StateStatus]:
     """queries/status-as-of.rq: the status of every state (or the one `iso3`) for the instrument(s) on
     `as_of`."""
     refs = [instrument] if isinstance(instrument, str) else list(instrument)
@@ -388,13 +385,13 @@ def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
 
 
 def status_matrix(store: ox.Store, as_of: dt.date, instruments_: Sequence[str] | None = None,
-                  settings: Settings = SETTINGS) -> dict[tuple[str, str], str]:
+                  *, settings: Settings) -> dict[tuple[str, str], str]:
     """(ISO3, instrument id) -> status for all states x all (or the given) instruments, in one query."""
     refs = list(instruments_) if instruments_ else sorted(instruments(store, settings))
     return {(s.iso3, s.instrument): s.status for s in status(store, refs, as_of, settings)}
 
 
-def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings = SETTINGS) -> GapReport:
+def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings) -> GapReport:
     """The states not party to `instrument` on `as_of`: the rows queries/not-party.rq gives (tests/test_gaps.py
     checks that they agree), read from queries/status-as-of.rq, which also gives the counts, in one query."""
     info = resolve_instrument(store, instrument, settings)
@@ -413,7 +410,7 @@ def _count(report: GapReport, everyone: list[StateStatus]) -> None:
 
 
 def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str = "region",
-                   settings: Settings = SETTINGS) -> GapReport:
+                   *, settings: Settings) -> GapReport:
     """queries/gaps-by-region.rq: parties and non-parties per UN M49 region (level 'region' or
     'subregion')."""
     if level not in ("region", "subregion"):
@@ -436,7 +433,7 @@ def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str 
 
 
 def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str = "corridors",
-                  only_gaps: bool = True, settings: Settings = SETTINGS) -> GapReport:
+                  only_gaps: bool = True, *, settings: Settings) -> GapReport:
     """queries/gaps-in-scope.rq: non-parties (or, with only_gaps=False, all states with their status) among
     corridor origins/destinations ('corridors'), partners of active partnerships ('partners') or either
     ('related')."""
@@ -459,7 +456,7 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
 
 
 def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None, scope: str = "all",
-         region: str | None = None, settings: Settings = SETTINGS) -> GapReport:
+         region: str | None = None, *, settings: Settings) -> GapReport:
     """The gap answer the CLI, the API and the /gaps page give: non-parties to `instrument` on `as_of`
     (rows, every time), all states or a scope, optionally limited to one UN M49 region or sub-region (`region`:
     its M49 code or name, e.g. "142" or "Asia", see `areas()`) and grouped by region ('region' /
@@ -475,7 +472,7 @@ def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None
                            statehood=STATEHOOD)
         _warn(report)
     else:
-        report = gaps_in_scope(store, instrument, as_of, scope, False, settings)
+        report = gaps_in_scope(store, instrument, as_of, scope, False, settings=settings)
         everyone = report.rows
     if region:
         area = resolve_area(store, region, settings)
@@ -500,7 +497,7 @@ class UnknownArea(ValueError):
     pass
 
 
-def areas(store: ox.Store, settings: Settings = SETTINGS) -> list[AreaInfo]:
+def areas(store: ox.Store, settings: Settings) -> list[AreaInfo]:
     """The UN M49 regions and sub-regions the states of the graph are in, regions first."""
     M = settings.ns.MDKG
     q = (f"SELECT DISTINCT ?area ?name ?broader ?p WHERE {{ ?s <{M['region']}>|<{M['subregion']}> ?area ; ?p ?area . "
@@ -515,7 +512,7 @@ def areas(store: ox.Store, settings: Settings = SETTINGS) -> list[AreaInfo]:
     return sorted(out.values(), key=lambda a: (a.level != "region", a.name))
 
 
-def resolve_area(store: ox.Store, ref: str, settings: Settings = SETTINGS) -> AreaInfo:
+def resolve_area(store: ox.Store, ref: str, settings: Settings) -> AreaInfo:
     """A region or sub-region by M49 code ("142", "35" / "035") or name ("Asia", "south-eastern asia")."""
     return find_area(areas(store, settings), ref)
 
@@ -531,7 +528,7 @@ def find_area(known: Sequence[AreaInfo], ref: str) -> AreaInfo:
 
 
 def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date,
-                     settings: Settings = SETTINGS) -> GapReport:
+                     settings: Settings) -> GapReport:
     """queries/party-x-not-y.rq: states party to `x` but not to `y` on `as_of` (e.g. ilo-c97 but not
     icrmw)."""
     ix, iy = resolve_instrument(store, x, settings), resolve_instrument(store, y, settings)
@@ -547,7 +544,7 @@ def party_to_x_not_y(store: ox.Store, x: str, y: str, as_of: dt.date,
 
 
 def timeline(store: ox.Store, instrument: str, until: int | None = None, fill: bool = True,
-             settings: Settings = SETTINGS) -> list[YearCount]:
+             *, settings: Settings) -> list[YearCount]:
     """queries/parties-per-year.rq: parties at the end of each year. With `fill`, every year from the first
     action to `until` (default: the last year with an action) is listed, carrying the count forward."""
     info = resolve_instrument(store, instrument, settings)
@@ -568,7 +565,7 @@ def timeline(store: ox.Store, instrument: str, until: int | None = None, fill: b
 
 
 def claim_check(store: ox.Store, claims: Sequence[str] | None = None,
-                settings: Settings = SETTINGS) -> list[ClaimResult]:
+                *, settings: Settings) -> list[ClaimResult]:
     """queries/claim-check.rq: each ratification claim of the seed documents against the record at its date
     (for a partial date, on some day of its month or year); a verdict in words for each checked aspect."""
     params = {"claim": [URIRef(c) for c in claims]} if claims else {}
@@ -691,7 +688,7 @@ class StateTreaties:
 
 def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
                    infos: dict[str, InstrumentInfo] | None = None,
-                   settings: Settings = SETTINGS) -> StateTreaties | None:
+                   *, settings: Settings) -> StateTreaties | None:
     """Two queries: the state's periods with its successors and predecessors, then its status for every
     instrument (`infos`: the instruments, if the caller has them)."""
     M = settings.ns.MDKG
@@ -754,7 +751,7 @@ class MapPlace:
     point: tuple[float, float] | None  # latitude, longitude
 
 
-def map_places(store: ox.Store, settings: Settings = SETTINGS) -> dict[str, MapPlace]:
+def map_places(store: ox.Store, settings: Settings) -> dict[str, MapPlace]:
     M = settings.ns.MDKG
     q = (f"SELECT ?iso3 ?num ?lat ?lon (GROUP_CONCAT(DISTINCT ?succNum; separator=' ') AS ?succ) WHERE {{ "
          f"?s a <{M['State']}> ; <{M['iso3166Alpha3']}> ?iso3 . "

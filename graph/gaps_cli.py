@@ -25,7 +25,8 @@ from pathlib import Path
 import click
 
 from graph import gaps as g
-from mdkg.settings import SETTINGS
+from mdkg.cli import data_option, dataset
+from mdkg.settings import Settings
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
@@ -65,8 +66,7 @@ def _bad(value: str) -> dt.date:
 @click.option("--claims", "check_claims", is_flag=True,
               help="Instead of the gaps: the seed documents' ratification claims (all, or those about "
                    "--instrument) checked against the record at their dates.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).")
+@data_option
 def command(instrument: str | None, as_of: dt.date, by: str | None, region: str | None,
             not_party_to: str | None, scope: str,
             csv_file: Path | None, json_file: Path | None, timeline: bool, check_claims: bool,
@@ -77,38 +77,36 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, region: str 
         raise click.UsageError("--timeline and --claims are two different questions: ask one at a time")
     if not instrument and not check_claims:
         raise click.UsageError("Missing option '--instrument' / '-i'.")
-    path = data or SETTINGS.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
+    path, settings = dataset(data)
     store = g.load_store(path)
     if not_party_to and scope != "all":
         raise click.UsageError("--not-party-to lists states among all states; use it with --scope all")
     try:
         if instrument:
-            g.resolve_instrument(store, instrument)
+            g.resolve_instrument(store, instrument, settings)
         if not_party_to:
-            g.resolve_instrument(store, not_party_to)
+            g.resolve_instrument(store, not_party_to, settings)
     except g.UnknownInstrument as e:
         raise click.BadParameter(str(e), param_hint="--instrument/--not-party-to") from None
     if region and not_party_to:
         raise click.UsageError("--region is not available with --not-party-to")
     if region:
         try:
-            g.resolve_area(store, region)
+            g.resolve_area(store, region, settings)
         except g.UnknownArea as e:
             raise click.BadParameter(str(e), param_hint="--region") from None
     if timeline:
-        return _timeline(store, instrument, csv_file, json_file)
+        return _timeline(store, settings, instrument, csv_file, json_file)
     if check_claims:
-        return _claims(store, instrument, csv_file, json_file)
+        return _claims(store, settings, instrument, csv_file, json_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", g.RecordIncompleteWarning)  # printed below, once, more visibly
         if not_party_to:
-            report = g.party_to_x_not_y(store, instrument, not_party_to, as_of)
+            report = g.party_to_x_not_y(store, instrument, not_party_to, as_of, settings)
             if by:
                 report.regions = g.group_by_region(report.rows, by)
         else:
-            report = g.gaps(store, instrument, as_of, by=by, scope=scope, region=region)
+            report = g.gaps(store, instrument, as_of, by=by, scope=scope, region=region, settings=settings)
     click.echo(_render(report, by, scope, not_party_to))
     if report.warnings:
         click.secho(f"mdkg gaps: {len(report.warnings)} WARNING(S): the record is incomplete for this "
@@ -121,9 +119,9 @@ def command(instrument: str | None, as_of: dt.date, by: str | None, region: str 
         click.echo(f"wrote {json_file}", err=True)
 
 
-def _timeline(store, instrument: str, csv_file: Path | None, json_file: Path | None) -> None:
-    info = g.resolve_instrument(store, instrument)
-    years = g.timeline(store, instrument)
+def _timeline(store, settings: Settings, instrument: str, csv_file: Path | None, json_file: Path | None) -> None:
+    info = g.resolve_instrument(store, instrument, settings)
+    years = g.timeline(store, instrument, settings=settings)
     last = dt.date(years[-1].year, 12, 31) if years else dt.date.today()
     warn = g.record_warnings(info, last)
     flag = "" if not warn else "  [INCOMPLETE RECORD]"
@@ -140,10 +138,10 @@ def _timeline(store, instrument: str, csv_file: Path | None, json_file: Path | N
                 [f.name for f in dataclasses.fields(g.YearCount)], warn)
 
 
-def _claims(store, instrument: str | None, csv_file: Path | None, json_file: Path | None) -> None:
-    results = g.claim_check(store)
+def _claims(store, settings: Settings, instrument: str | None, csv_file: Path | None, json_file: Path | None) -> None:
+    results = g.claim_check(store, settings=settings)
     if instrument:
-        results = [c for c in results if c.instrument == g.resolve_instrument(store, instrument).id]
+        results = [c for c in results if c.instrument == g.resolve_instrument(store, instrument, settings).id]
     click.echo(f"Ratification claims of the seed documents checked against the treaty record "
                f"({len({c.claim for c in results})} claims, {len(results)} checks)")
     last = None

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import httpx
 
-from mdkg.settings import SETTINGS
+from mdkg.settings import Settings
 
 PASSWORD_ENV = "MDKG_LOAD_PASSWORD"
 
@@ -79,7 +79,7 @@ def command(to: str, data: Path | None, append: bool, headers: tuple[str, ...], 
     """Load the graph into a remote SPARQL 1.1 server through the Graph Store Protocol."""
     from graph.store import RemoteError, StoreError, push_dataset
 
-    data = data or SETTINGS.dataset_file
+    data = data or Settings.from_env().dataset_file
     extra = {}
     for h in headers:
         name, sep, value = h.partition(":")

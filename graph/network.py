@@ -60,7 +60,7 @@ import pyoxigraph as ox
 from graph.gaps import load_store, select
 from graph.schema import schema
 from mdkg.iris import entity_key
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
 
 __all__ = [
     "LAYERS",
@@ -232,7 +232,7 @@ def _short(acronyms: str | None, key: str, label: str) -> str | None:
     return forms[0] if forms else None
 
 
-def load_network_data(store: ox.Store, settings: Settings = SETTINGS, comentions: bool = True) -> NetworkData:
+def load_network_data(store: ox.Store, settings: Settings, comentions: bool = True) -> NetworkData:
     """Run the network queries once; the views below filter and assemble their rows."""
     nodes = {}
     for r in select(store, "network-nodes", settings):

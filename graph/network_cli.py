@@ -33,7 +33,7 @@ import click
 from graph import measures as ms
 from graph import network as nw
 from graph import network_export as ex
-from mdkg.settings import SETTINGS
+from mdkg.cli import data_option, dataset
 
 
 def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None) -> list[str] | None:
@@ -229,11 +229,7 @@ def _table(header: tuple, rows: list[tuple]) -> list[str]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the scores as RDF (graph/analysis) to this N-Quads/TriG file.",
 )
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Dataset file (N-Quads/TriG; default {SETTINGS.dataset_file}).",
-)
+@data_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or notes on stderr.")
 def command(
     measure_names,
@@ -291,12 +287,10 @@ def command(
             nw.Filters.make(kinds=list_kinds)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--list-kinds") from None
-    path = data or SETTINGS.dataset_file
-    if not path.exists():
-        raise click.ClickException(f"no dataset at {path}: run `mdkg build` first or pass --data FILE")
+    path, settings = dataset(data)
     t0 = time.perf_counter()
     store = nw.load_store(path)
-    netdata = nw.load_network_data(store, SETTINGS, comentions=layer in ("comentions", "relations+comentions"))
+    netdata = nw.load_network_data(store, settings, comentions=layer in ("comentions", "relations+comentions"))
     G = nw.build_layer(netdata, layer, filters, comention_factor=comention_factor, projection=projection)
     if ego:
         G = ms.ego(G, _resolve_node(G, ego), radius)
@@ -375,7 +369,7 @@ def command(
         )
     if write_back:
         quads = ex.write_back(
-            store, G, {k_: results[k_] for k_ in names}, layer, SETTINGS, _describe(filters).strip(" ;")
+            store, G, {k_: results[k_] for k_ in names}, layer, settings, _describe(filters).strip(" ;")
         )
         outputs.append(ex.save_quads(quads, write_back))
     for out in outputs:

@@ -38,7 +38,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from graph.measures import Measure
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -292,11 +292,11 @@ def _slug(layer: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in layer)
 
 
-def measure_iri(name: str, settings: Settings = SETTINGS) -> str:
+def measure_iri(name: str, settings: Settings) -> str:
     return f"{settings.ns.ID}network-measure/{name}"
 
 
-def analysis_graph(settings: Settings = SETTINGS) -> ox.NamedNode:
+def analysis_graph(settings: Settings) -> ox.NamedNode:
     return ox.NamedNode(str(settings.ns.graph("analysis")))
 
 
@@ -304,7 +304,7 @@ def analysis_quads(
     G: nx.Graph,
     measures: Mapping[str, Measure],
     layer: str,
-    settings: Settings = SETTINGS,
+    settings: Settings,
     description: str = "",
     when: dt.datetime | None = None,
 ) -> list[ox.Quad]:
@@ -348,7 +348,7 @@ def analysis_quads(
     return quads
 
 
-def clear_scores(store: ox.Store, layer: str, names: Iterable[str], settings: Settings = SETTINGS) -> None:
+def clear_scores(store: ox.Store, layer: str, names: Iterable[str], settings: Settings) -> None:
     """Remove earlier scores of `layer` for the measures `names` (and the layer's activity notes)."""
     M = str(settings.ns.MDKG)
     g = analysis_graph(settings).value
@@ -367,7 +367,7 @@ def write_back(
     G: nx.Graph,
     measures: Mapping[str, Measure],
     layer: str,
-    settings: Settings = SETTINGS,
+    settings: Settings,
     description: str = "",
 ) -> list[ox.Quad]:
     """Replace the layer's scores for these measures in the store's analysis graph; returns the quads

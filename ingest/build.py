@@ -14,7 +14,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -34,9 +34,10 @@ from ingest.inputs import fingerprint, up_to_date
 from ingest.mentions import Candidate, Mention, detect, unresolved_candidates
 from ingest.ontology import Ontology, load_ontology
 from ingest.registry import Registry, load_registry
+from ingest.states import reference_states
 from ingest.treaties import check_readable, treaty_folder
 from ingest.validate import Finding, ShapeViolations, load_shapes, validate
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
 
 KEEP_RUNS = 3
 
@@ -68,7 +69,7 @@ def run_stages(settings: Settings) -> tuple[Dataset, dict]:
     themes = theme_slugs(ontology)
     docs = load_documents(settings.seeds)
     check_readable(treaty_folder(settings))  # before the reference states read the treaty files
-    registry = load_registry(settings.seeds / "registry", ontology, themes)
+    registry = load_registry(settings.seeds / "registry", ontology, themes, reference_states(settings))
     mentions, ambiguous = detect(docs, registry)
     assertions = load_assertions(settings.seeds / "assertions", docs, registry, ontology, themes)
     ignore = _ignore_list(settings.seeds / "registry" / "not-entities.txt")
@@ -101,7 +102,7 @@ def _ignore_list(path: Path) -> set[str]:
     return {line for line in lines if line}
 
 
-def build(settings: Settings = SETTINGS) -> BuildResult:
+def build(settings: Settings) -> BuildResult:
     t0 = time.perf_counter()
     inputs = fingerprint(settings)  # before reading: a seed edited during the build makes the next one rebuild
     ds, parts = run_stages(settings)
@@ -115,6 +116,7 @@ def build(settings: Settings = SETTINGS) -> BuildResult:
         write_trig(tmp / "mdkg.nq", tmp / "mdkg.trig", settings)
         counts = class_counts(parts["union"], settings)
         _write_reports(tmp, parts, counts)
+        copy_served(settings, tmp)
         (tmp / INPUTS_FILE).write_text(inputs + "\n")
         final = runs / stamp
         tmp.rename(final)
@@ -125,6 +127,19 @@ def build(settings: Settings = SETTINGS) -> BuildResult:
     _prune(runs, keep=final)
     del parts["union"]
     return BuildResult(final, ds, class_counts=counts, seconds=time.perf_counter() - t0, **parts)
+
+
+def copy_served(settings: Settings, folder: Path) -> None:
+    """The shapes, queries and redirects this build was made with, into its folder: the server reads them there, so
+    a build folder is all it needs (not the source tree it came from)."""
+    served = replace(settings, resources=folder)
+    for source, target in ((settings.queries_dir, served.queries_dir), (settings.shapes_dir, served.served_shapes_dir),
+                           (settings.seeds / "ids" / "redirects.csv", served.redirects_file)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*"))
+        elif source.is_file():
+            shutil.copy2(source, target)
 
 
 def write_trig(nquads: Path, trig: Path, settings: Settings) -> None:
@@ -216,13 +231,14 @@ def print_summary(result: BuildResult, echo=click.echo) -> None:
 @click.option("--force", is_flag=True, help="Build even if nothing changed since the last build.")
 def command(quiet: bool, force: bool) -> None:
     """Build the graph from seeds/ into build/current (N-Quads and TriG), validated with SHACL. Skipped when the
-    seeds, ontology, shapes and ingest code are those build/current was made from (--force rebuilds)."""
-    if not force and up_to_date(SETTINGS):
+    seeds, ontology, shapes, queries and ingest code are those build/current was made from (--force rebuilds)."""
+    settings = Settings.from_env()
+    if not force and up_to_date(settings):
         if not quiet:
-            click.echo(f"{SETTINGS.build_dir / 'current'} is up to date (no input changed); --force rebuilds")
+            click.echo(f"{settings.build_dir / 'current'} is up to date (no input changed); --force rebuilds")
         return
     try:
-        result = build(SETTINGS)
+        result = build(settings)
     except SeedErrors as e:
         for err in e.errors:
             click.echo(f"error: {err}", err=True)
@@ -233,7 +249,7 @@ def command(quiet: bool, force: bool) -> None:
         click.echo("build failed; the previous build is unchanged", err=True)
         sys.exit(1)
     except OSError as e:  # a seed file that cannot be read (permissions, a folder named *.txt), a full disk
-        click.echo(f"error: {e.filename or SETTINGS.root}: {e.strerror or e}", err=True)
+        click.echo(f"error: {e.filename or settings.root}: {e.strerror or e}", err=True)
         click.echo("build failed; the previous build is unchanged", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

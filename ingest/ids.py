@@ -242,18 +242,20 @@ def main() -> int:
     from ingest.documents import load_documents
     from ingest.ontology import load_ontology
     from ingest.registry import load_registry
-    from mdkg.settings import SETTINGS
+    from ingest.states import reference_states
+    from mdkg.settings import Settings
 
-    ontology = load_ontology(SETTINGS.ontology_dir, SETTINGS.ns.base)
+    settings = Settings.from_env()
+    ontology = load_ontology(settings.ontology_dir, settings.ns.base)
     themes = theme_slugs(ontology)
-    docs = load_documents(SETTINGS.seeds)
-    registry = load_registry(SETTINGS.seeds / "registry", ontology, themes)
+    docs = load_documents(settings.seeds)
+    registry = load_registry(settings.seeds / "registry", ontology, themes, reference_states(settings))
 
     def assertions():
-        return load_assertions(SETTINGS.seeds / "assertions", docs, registry, ontology, themes)
+        return load_assertions(settings.seeds / "assertions", docs, registry, ontology, themes)
 
     added = _insert_ids([a for a in assertions() if a.id is None])
-    counts = write_registers(SETTINGS.seeds, docs, assertions())
+    counts = write_registers(settings.seeds, docs, assertions())
     print(f"ids added to assertions: {added}; registers: {counts}")
     return 0
 

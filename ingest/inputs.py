@@ -1,8 +1,9 @@
 """What a build is made from, as one fingerprint: `mdkg build` skips the work when nothing changed (issue 16).
 
-The fingerprint covers every file under seeds/, ontology/ and shapes/, the code of the ingest (ingest/, mdkg/), the
-base IRI and the versions of the libraries that write and check the output. A build records it in its folder; the
-next `mdkg build` compares, and `--force` rebuilds regardless."""
+The fingerprint covers every file under seeds/, ontology/ and shapes/, the queries the build copies for the server
+(queries/), the code of the ingest (ingest/, mdkg/), the base IRI and the versions of the libraries that write and
+check the output. A build records it in its folder; the next `mdkg build` compares, and `--force` rebuilds
+regardless."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from mdkg.settings import ROOT, Settings
+from mdkg.settings import CODE_ROOT, Settings
 
 FILE = "inputs.sha256"
 CODE = ("ingest", "mdkg")
@@ -18,8 +19,9 @@ LIBRARIES = ("rdflib", "pyoxigraph", "pyshacl", "pycountry", "country_converter"
 
 
 def _files(settings: Settings) -> list[tuple[str, Path]]:
-    roots = [("seeds", settings.seeds), ("ontology", settings.ontology_dir), ("shapes", settings.shapes_dir)]
-    roots += [(name, ROOT / name) for name in CODE]
+    roots = [("seeds", settings.seeds), ("ontology", settings.ontology_dir), ("shapes", settings.shapes_dir),
+             ("queries", settings.queries_dir)]
+    roots += [(name, CODE_ROOT / name) for name in CODE]
     out = []
     for label, root in roots:
         if root.is_dir():

@@ -115,7 +115,7 @@ def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
     folder = settings.seeds / "links"
     links = load_state_links(folder)
     counts = {"wikidata_states": 0, "iso_pages": 0}
-    for iso3, rec in reference_states().items():
+    for iso3, rec in reference_states(settings).items():
         node = ns.state(iso3)
         link = links.get(iso3)
         if link is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
 from graph.schema import schema
+from mdkg.settings import Namespaces
 
 # The registry lists the named things of the ontology (graph.schema's searchable kinds) but states, which come
 # from the ISO reference set, and documents, which come from the catalogue.
@@ -60,16 +61,11 @@ def _closure(graph: Graph, cls: URIRef) -> set[URIRef]:
     return seen
 
 
-DEFAULT_BASE = "https://w3id.org/mdkg/"
-
-
 def parse_rebased(paths: list[Path], base: str) -> Graph:
     """Parse Turtle files written against the default base, moved to `base` (MDKG_BASE) if it differs."""
     g = Graph()
     for path in paths:
-        text = path.read_text(encoding="utf-8")
-        if base != DEFAULT_BASE:
-            text = text.replace(DEFAULT_BASE, base)
+        text = Namespaces(base).moved(path.read_text(encoding="utf-8"))
         g.parse(data=text, format="turtle", publicID=path.as_uri())
     return g
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ingest.dates import parse_partial_date
 from ingest.errors import SeedError, SeedErrors
 from ingest.ontology import Ontology
-from ingest.states import StateRecord, reference_states
+from ingest.states import StateRecord
 from ingest.yamlio import Located, item_line, load_yaml
 
 ENTITY_FIELDS = {"id", "kind", "name", "aliases", "acronyms", "state", "part_of", "themes", "date", "place",
@@ -117,10 +117,10 @@ def _state_names(entry: Located, states: dict[str, StateRecord]) -> StateNames:
     return StateNames(iso3, _str_list(entry, "aliases"), _str_list(entry, "demonyms"), entry.get("wikidata"))
 
 
-def load_registry(folder: Path, ontology: Ontology, themes: set[str]) -> Registry:
-    """Read every registry file; collect all errors before raising so a curator sees them together."""
+def load_registry(folder: Path, ontology: Ontology, themes: set[str], states: dict[str, StateRecord]) -> Registry:
+    """Read every registry file (`states`: the reference set of states, which entries may name); collect all errors
+    before raising so a curator sees them together."""
     kinds = ontology.registry_kinds()
-    states = reference_states()
     entities: dict[str, Entity] = {}
     names: dict[str, StateNames] = {}
     errors: list[SeedError] = []

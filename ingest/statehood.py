@@ -23,7 +23,7 @@ from rdflib import DCTERMS, RDF, RDFS, XSD, Dataset, Literal, URIRef
 
 from ingest.errors import SeedError
 from ingest.yamlio import Located, load_yaml
-from mdkg.settings import PROV, SETTINGS, Settings
+from mdkg.settings import PROV, Settings
 
 COW_COLUMNS = ["stateabb", "ccode", "statenme", "styear", "stmonth", "stday", "endyear", "endmonth", "endday",
                "version"]
@@ -69,7 +69,7 @@ class Succession:
     basis: str
 
 
-def folder(settings: Settings = SETTINGS) -> Path:
+def folder(settings: Settings) -> Path:
     return settings.seeds / "states"
 
 
@@ -109,7 +109,7 @@ def config(path: Path) -> Located:
     return data
 
 
-def definition(settings: Settings = SETTINGS) -> str:
+def definition(settings: Settings) -> str:
     return " ".join(str(config(folder(settings) / "statehood.yaml")["definition"]).split())
 
 
@@ -184,7 +184,7 @@ def _merge(periods: list[Period]) -> list[Period]:
 
 
 def periods(known: set[str], name_patterns: tuple, first_actions: dict[str, dt.date],
-            settings: Settings = SETTINGS) -> dict[str, list[Period]]:
+            settings: Settings) -> dict[str, list[Period]]:
     """ISO3 -> its periods of statehood, for every state in `known` that has any; `first_actions` gives the
     first recorded treaty action of each state (for the states COW does not list)."""
     root = folder(settings)
@@ -204,7 +204,7 @@ def periods(known: set[str], name_patterns: tuple, first_actions: dict[str, dt.d
     return out
 
 
-def former_codes(settings: Settings = SETTINGS) -> set[str]:
+def former_codes(settings: Settings) -> set[str]:
     """The ISO 3166-3 codes statehood.yaml brings into the reference set."""
     cfg = config(folder(settings) / "statehood.yaml")
     codes = {str(v) for v in cfg["iso3"].values()} | {str(p["iso3"]) for parts in cfg["splits"].values()
@@ -212,19 +212,19 @@ def former_codes(settings: Settings = SETTINGS) -> set[str]:
     return codes | {str(k) for k in cfg["successors"]}
 
 
-def successions(settings: Settings = SETTINGS) -> list[Succession]:
+def successions(settings: Settings) -> list[Succession]:
     cfg = config(folder(settings) / "statehood.yaml")
     return [Succession(str(k), tuple(str(s) for s in v["states"]), " ".join(str(v["basis"]).split()))
             for k, v in cfg["successors"].items()]
 
 
-def former_names(settings: Settings = SETTINGS) -> dict[str, str]:
+def former_names(settings: Settings) -> dict[str, str]:
     cfg = config(folder(settings) / "statehood.yaml")
     return {str(k): str(v) for k, v in (cfg.get("names") or {}).items()}
 
 
 def emit(ds: Dataset, states: dict, name_patterns: tuple, first_actions: dict[str, dt.date],
-         settings: Settings = SETTINGS) -> dict[str, int]:
+         settings: Settings) -> dict[str, int]:
     """mdkg:statehood periods and mdkg:successor links in the graph `reference`; `states`: ISO3 -> record with
     `.name` (ingest/states.py)."""
     ns = settings.ns

@@ -26,7 +26,7 @@ from country_converter.country_converter import COUNTRY_DATA_FILE
 from rdflib import DCTERMS, RDF, RDFS, SKOS, XSD, Dataset, Literal, URIRef
 
 from ingest import statehood
-from mdkg.settings import PROV, SETTINGS, Settings
+from mdkg.settings import PROV, Settings
 
 CONFIG_FILE = Path(__file__).with_name("states.yaml")
 M49_SOURCE = "https://unstats.un.org/unsd/methodology/m49/"
@@ -165,7 +165,7 @@ def name_patterns() -> tuple:
                  for _, row in _coco_table().iterrows() if row["ISO3"] and row["regex"])
 
 
-def _record(country, coco_row, status: str, overrides: dict) -> StateRecord:
+def _record(country, coco_row, status: str, overrides: dict, former_names: dict[str, str]) -> StateRecord:
     iso3 = country.alpha_3
     names: list[str | None] = []
     for attr in ("common_name", "name", "official_name"):
@@ -175,7 +175,7 @@ def _record(country, coco_row, status: str, overrides: dict) -> StateRecord:
     if coco_row is not None:
         names.extend([coco_row["name_short"], coco_row["name_official"]])
     if status == FORMER:  # 'Yugoslavia, (Socialist) Federal Republic of' -> 'Yugoslavia'
-        preferred = statehood.former_names().get(iso3) or country.name.split(", ")[0]
+        preferred = former_names.get(iso3) or country.name.split(", ")[0]
     else:
         preferred = _preferred(country, coco_row)
     member_since = None
@@ -209,7 +209,7 @@ def _record(country, coco_row, status: str, overrides: dict) -> StateRecord:
 
 
 @cache
-def reference_states(treaty_folder: Path | None = None) -> dict[str, StateRecord]:
+def reference_states(settings: Settings, treaty_folder: Path | None = None) -> dict[str, StateRecord]:
     """ISO3 -> StateRecord for every state of the reference set, sorted by ISO3."""
     config = _config()
     table = _coco_table()
@@ -223,28 +223,29 @@ def reference_states(treaty_folder: Path | None = None) -> dict[str, StateRecord
         wanted[iso3] = UN_OBSERVER
     for iso3 in config.get("non_member_states") or {}:
         wanted.setdefault(iso3, NON_MEMBER)
-    folder = treaty_folder or SETTINGS.seeds / "treaties"
+    folder = treaty_folder or settings.seeds / "treaties"
     former_codes = (set(config.get("former_states") or []) | _treaty_codes(folder)
-                    | statehood.former_codes())
+                    | statehood.former_codes(settings))
     out: dict[str, StateRecord] = {}
+    former_names = statehood.former_names(settings)
     for iso3, status in wanted.items():
         country = pycountry.countries.get(alpha_3=iso3)
         if country is None:
             raise ValueError(f"{iso3} ({status}) is not an ISO 3166-1 alpha-3 code in pycountry")
-        out[iso3] = _record(country, by_iso3.get(iso3), status, overrides)
+        out[iso3] = _record(country, by_iso3.get(iso3), status, overrides, former_names)
     for iso3 in sorted(former_codes - set(out)):
         former = pycountry.historic_countries.get(alpha_3=iso3)
         if former is not None and pycountry.countries.get(alpha_3=iso3) is None:
-            out[iso3] = _record(former, by_iso3.get(iso3), FORMER, overrides)
-    _regions_from_successors(out)
+            out[iso3] = _record(former, by_iso3.get(iso3), FORMER, overrides, former_names)
+    _regions_from_successors(out, statehood.successions(settings))
     return dict(sorted(out.items()))
 
 
-def _regions_from_successors(states: dict[str, StateRecord]) -> None:
+def _regions_from_successors(states: dict[str, StateRecord], successions: list[statehood.Succession]) -> None:
     """A former state that the packages give no M49 area gets its successors' sub-region (or region) where they
     all share one: Czechoslovakia Eastern Europe, Serbia and Montenegro Southern Europe; the USSR, whose
     successors are in four sub-regions and two regions, gets none."""
-    pending = {s.predecessor: s.successors for s in statehood.successions()
+    pending = {s.predecessor: s.successors for s in successions
                if s.predecessor in states and not states[s.predecessor].region_code}
     while pending:
         progress = False
@@ -269,7 +270,7 @@ def _regions_from_successors(states: dict[str, StateRecord]) -> None:
             raise ValueError(f"circular successors in statehood.yaml: {sorted(pending)}")
 
 
-def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
+def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
     """Add the reference set of states and the M49 areas to the named graph `reference`."""
     ns = settings.ns
     M = ns.MDKG
@@ -277,7 +278,7 @@ def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
     versions = package_versions()
     pycountry_iri = URIRef(f"https://pypi.org/project/pycountry/{versions['pycountry']}/")
     coco_iri = URIRef(f"https://pypi.org/project/country-converter/{versions['country_converter']}/")
-    states = reference_states()
+    states = reference_states(settings)
     used_areas: set[str] = set()
     counts = {"states": 0, UN_MEMBER: 0, UN_OBSERVER: 0, NON_MEMBER: 0, FORMER: 0}
     for rec in states.values():

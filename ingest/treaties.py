@@ -26,9 +26,9 @@ from rdflib import DCTERMS, RDF, RDFS, SKOS, XSD, Dataset, Literal, URIRef
 
 from ingest.errors import SeedError
 from ingest.links import public_source
-from ingest.states import reference_states
+from ingest.states import StateRecord, reference_states
 from ingest.yamlio import Located, load_yaml
-from mdkg.settings import PROV, SETTINGS, Settings
+from mdkg.settings import PROV, Settings
 
 COLUMNS = ["instrument", "state_name", "iso3", "action", "date", "source", "untc_ref", "raw_cell"]
 COVERAGES = {"complete", "partial", "none"}
@@ -92,7 +92,7 @@ class Action:
 
     @property
     def consent(self) -> bool:
-        return self.kind in consent_kinds()
+        return self.kind in consent_kinds(self.file.parent)
 
 
 @dataclass
@@ -103,7 +103,7 @@ class TreatyData:
     non_state: Counter = field(default_factory=Counter)
 
 
-def treaty_folder(settings: Settings = SETTINGS) -> Path:
+def treaty_folder(settings: Settings) -> Path:
     return settings.seeds / "treaties"
 
 
@@ -146,9 +146,9 @@ def _check_mapping(data: object, path: Path) -> None:
                     raise fail("expected a string", spec, optional)
 
 
-def consent_kinds(folder: Path | None = None) -> frozenset[str]:
+def consent_kinds(folder: Path) -> frozenset[str]:
     """Slugs of the action kinds that make a participant a party (mapping.yaml, `consent: true`)."""
-    actions = _mapping(folder or treaty_folder())["actions"]
+    actions = _mapping(folder)["actions"]
     return frozenset(spec["slug"] for spec in actions.values() if spec.get("consent"))
 
 
@@ -256,7 +256,8 @@ def load_instruments(path: Path) -> dict[str, Instrument]:
 
 
 # -- action files ----------------------------------------------------------------------------------------
-def read_actions(folder: Path, instruments: dict[str, Instrument]) -> tuple[list[Action], Counter]:
+def read_actions(folder: Path, instruments: dict[str, Instrument],
+                 states: dict[str, StateRecord]) -> tuple[list[Action], Counter]:
     mapping = _mapping(folder)
     mapping_file = folder / "mapping.yaml"
     codes: dict[str, str] = dict(mapping["instruments"])
@@ -267,7 +268,6 @@ def read_actions(folder: Path, instruments: dict[str, Instrument]) -> tuple[list
     kinds = {name: spec["slug"] for name, spec in mapping["actions"].items()}
     sources = mapping["sources"]
     non_state = dict(mapping.get("non_state_participants") or {})
-    states = reference_states()
     actions: list[Action] = []
     seen: dict[tuple, tuple[Path, int]] = {}
     non_state_rows: Counter = Counter()
@@ -355,10 +355,10 @@ def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, dict]]]:
         raise TreatyDataError(f"not readable as CSV: {e}", path, max(reader.line_num, 1), "row") from None
 
 
-def load(settings: Settings = SETTINGS) -> TreatyData:
+def load(settings: Settings) -> TreatyData:
     folder = treaty_folder(settings)
     instruments = load_instruments(folder / "instruments.yaml")
-    actions, non_state = read_actions(folder, instruments)
+    actions, non_state = read_actions(folder, instruments, reference_states(settings))
     return TreatyData(instruments, actions, _mapping(folder), non_state)
 
 
@@ -367,14 +367,14 @@ def action_iri(settings: Settings, a: Action) -> URIRef:
     return settings.ns.ID[f"action/{a.instrument}/{a.participant}/{a.kind}/{a.date.isoformat()}"]
 
 
-def emit(ds: Dataset, settings: Settings = SETTINGS) -> dict[str, int]:
+def emit(ds: Dataset, settings: Settings) -> dict[str, int]:
     """Add the treaty record to the named graph `treaties`; returns counts for the build report."""
     data = load(settings)
     ns = settings.ns
     M = ns.MDKG
     g = ds.graph(ns.graph("treaties"))
     counts: Counter = Counter()
-    states = reference_states()
+    states = reference_states(settings)
     for inst in data.instruments.values():
         node = ns.entity(inst.id)
         if not any(True for _ in ds.quads((node, RDF.type, None, None))):

@@ -25,8 +25,11 @@ from ingest.errors import SeedErrors
 from ingest.figures import load_figures, parse_period, written_numbers
 from ingest.ontology import load_ontology
 from ingest.registry import load_registry
+from ingest.states import reference_states
 from mdkg.cli import main
-from mdkg.settings import SETTINGS, Settings
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "figures"
@@ -56,7 +59,8 @@ IC = {
 def stages():
     ontology = load_ontology(SETTINGS.ontology_dir, SETTINGS.ns.base)
     docs = load_documents(SETTINGS.seeds)
-    registry = load_registry(SETTINGS.seeds / "registry", ontology, ontology.concepts("theme"))
+    themes = ontology.concepts("theme")
+    registry = load_registry(SETTINGS.seeds / "registry", ontology, themes, reference_states(SETTINGS))
     return docs, registry, ontology
 
 
@@ -223,7 +227,7 @@ def test_the_integrity_constraint_queries_catch_a_violation(built_dataset, store
 
 
 def test_comparisons_and_record_checks(store):
-    pairs = F.comparisons(store)
+    pairs = F.comparisons(store, settings=SETTINGS)
     disagree = {(c.indicator, c.area, c.value_a, c.value_b) for c in pairs if c.verdict == "disagrees"}
     billion = Decimal(10) ** 9
     assert disagree == {("remittance-inflows", "developing-countries", 206 * billion, 226 * billion),
@@ -232,7 +236,7 @@ def test_comparisons_and_record_checks(store):
     verdicts = {(c.indicator, c.area): c.verdict for c in pairs}
     assert verdicts[("migrant-stock", "world")] == "consistent"  # "more than 185 million" / "roughly 191 million"
     assert verdicts[("states-parties", "icrmw")] == "same"
-    checks = {(r.instrument, r.period): r for r in F.record_checks(store)}
+    checks = {(r.instrument, r.period): r for r in F.record_checks(store, settings=SETTINGS)}
     assert checks[("icrmw", "2005-10-01")].agrees and checks[("icrmw", "2005-10-01")].recorded_at_end == 33
     assert checks[("icrmw", "2007")].agrees  # 34 held from 22 January 2007 (the 35th party came later)
     assert not checks[("tip-protocol", "2006")].agrees
@@ -242,7 +246,7 @@ def test_comparisons_and_record_checks(store):
 
 # -- the same answers from SPARQL, the command line and REST ------------------------------------------------
 def _rows(store: ox.Store, name: str) -> list[dict]:
-    solutions = store.query(load_query(name), use_default_graph_as_union=True)
+    solutions = store.query(load_query(name, settings=SETTINGS), use_default_graph_as_union=True)
     names = [v.value for v in solutions.variables]
     return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]
 
@@ -262,7 +266,7 @@ def test_sparql_cli_and_rest_give_the_same_figures(base, built_dataset, store, t
     r = httpx.get(f"{base}/api/figures", timeout=60)
     assert r.status_code == 200, r.text
     rest = {(f["iri"], Decimal(str(f["value"]))) for f in r.json()["figures"]}
-    endpoint = httpx.post(f"{base}/sparql", data={"query": load_query("figures")},
+    endpoint = httpx.post(f"{base}/sparql", data={"query": load_query("figures", settings=SETTINGS)},
                           headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
     over_http = {(b["obs"]["value"], Decimal(b["value"]["value"])) for b in endpoint["results"]["bindings"]}
     assert sparql == cli == rest == over_http
@@ -276,7 +280,8 @@ def test_rest_filters_by_indicator_area_and_period(base, store):
     values = sorted(f["value"] for f in r.json()["figures"])
     assert values == [167e9, 206e9, 226e9]
     assert {f["document"] for f in r.json()["figures"]} == {"south-centre-2006", "gfmd-csd-2007"}
-    assert values == sorted(float(f.value) for f in F.figures(store, "remittance-inflows", "developing-countries"))
+    rows = F.figures(store, "remittance-inflows", "developing-countries", settings=SETTINGS)
+    assert values == sorted(float(f.value) for f in rows)
     mex = httpx.get(f"{base}/api/figures", params={"area": "MEX"}, timeout=60).json()
     assert [(f["indicator"], f["value"]) for f in mex["figures"]] == [("remittance-inflows", 20e9)]
     early = httpx.get(f"{base}/api/figures", params={"to": "1990-12-31"}, timeout=60).json()["figures"]

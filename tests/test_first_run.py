@@ -31,13 +31,17 @@ def test_a_build_records_its_inputs_and_is_not_repeated(built):
 
 
 def test_any_changed_input_changes_the_fingerprint(tmp_path):
-    for name in ("seeds", "ontology", "shapes"):
+    for name in ("seeds", "ontology", "shapes", "queries"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    settings = Settings(root=tmp_path, build_dir=tmp_path / "build")
+    settings = Settings(root=tmp_path, build_dir=tmp_path / "build", resources=tmp_path)
     before = fingerprint(settings)
     assert fingerprint(settings) == before  # stable
     registry = tmp_path / "seeds" / "registry" / "not-entities.txt"
     registry.write_text(registry.read_text() + "\nSomething New\n")
+    assert fingerprint(settings) != before
+    before = fingerprint(settings)
+    query = tmp_path / "queries" / "instruments.rq"  # the build copies the queries: they are inputs too
+    query.write_text(query.read_text() + "\n# changed\n")
     assert fingerprint(settings) != before
     assert fingerprint(Settings(root=tmp_path, build_dir=tmp_path / "build", base="https://example.org/")) != (
         fingerprint(settings)

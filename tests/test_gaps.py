@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from treaty_data import (
     ROOT,
+    SETTINGS,
     actions_by_participant,
     claim_period,
     code_to_id,
@@ -41,7 +42,7 @@ def st():
 
 
 def _status(st, instrument, on, iso3):
-    return next(s for s in gaps.status(st, instrument, D(on)) if s.iso3 == iso3)
+    return next(s for s in gaps.status(st, instrument, D(on), settings=SETTINGS) if s.iso3 == iso3)
 
 
 # -- named states at named dates, against the source rows ---------------------------------------------------
@@ -81,7 +82,7 @@ def test_consent_kind_and_dates(st):
     ("2024-11-04", 59), ("2024-11-05", 60), ("2026-02-03", 60),
 ])
 def test_icrmw_party_counts(st, on, parties):
-    assert sum(s.status == "party" for s in gaps.status(st, "icrmw", D(on))) == parties
+    assert sum(s.status == "party" for s in gaps.status(st, "icrmw", D(on), settings=SETTINGS)) == parties
     assert len(expected_parties("icrmw", D(on))) == parties
 
 
@@ -94,12 +95,12 @@ def test_icrmw_entry_into_force_follows_from_the_record(st):
     month = twentieth.month + 3
     three_months = dt.date(twentieth.year + (month > 12), (month - 1) % 12 + 1, 1)  # its month
     month_after = dt.date(three_months.year + (three_months.month == 12), three_months.month % 12 + 1, 1)
-    assert month_after == gaps.instruments(st)["icrmw"].entry_into_force == D("2003-07-01")
+    assert month_after == gaps.instruments(st, settings=SETTINGS)["icrmw"].entry_into_force == D("2003-07-01")
 
 
 @pytest.mark.parametrize("on", ["1960-01-01", "1995-01-01", "2005-10-01", "2013-06-30", "2026-02-03"])
 def test_full_status_matrix_against_the_csv(st, on):
-    matrix = gaps.status_matrix(st, D(on))
+    matrix = gaps.status_matrix(st, D(on), settings=SETTINGS)
     instruments = sorted(set(code_to_id().values()))
     states = {iso3 for iso3, _ in matrix}
     existing = states_on(D(on))
@@ -112,7 +113,7 @@ def test_parties_per_year_against_the_csv(st):
     for iid in sorted(set(code_to_id().values()) - {"ilo-c143", "ilo-c189"}):
         years = [r["date"][:4] for r in source_rows() if code_to_id()[r["instrument"]] == iid]
         first, last = int(min(years)), int(max(years))
-        timeline = gaps.timeline(st, iid)
+        timeline = gaps.timeline(st, iid, settings=SETTINGS)
         assert [t.year for t in timeline] == list(range(first, last + 1)), iid
         previous = 0
         for t in timeline:
@@ -121,11 +122,11 @@ def test_parties_per_year_against_the_csv(st):
             assert t.parties == len(expected_parties(iid, end, states_only=False)), (iid, t.year)
             assert t.change == t.parties - previous
             previous = t.parties
-    icrmw = {t.year: t.parties for t in gaps.timeline(st, "icrmw")}
+    icrmw = {t.year: t.parties for t in gaps.timeline(st, "icrmw", settings=SETTINGS)}
     assert (icrmw[2002], icrmw[2003], icrmw[2005], icrmw[2023], icrmw[2024]) == (19, 24, 34, 59, 60)
-    crpd = gaps.timeline(st, "crpd")[-1]
+    crpd = gaps.timeline(st, "crpd", settings=SETTINGS)[-1]
     assert crpd.parties == 193 and crpd.state_parties == 192  # UNTC counts the European Union
-    assert gaps.timeline(st, "ilo-c143") == []
+    assert gaps.timeline(st, "ilo-c143", settings=SETTINGS) == []
 
 
 # -- the .rq files and the Python functions agree --------------------------------------------------------
@@ -150,7 +151,7 @@ def test_every_query_parses_in_another_engine_and_is_documented():
 
 def test_status_file_and_function_agree(st):
     rows = _run_file(st, "status-as-of")  # icrmw, 2005-10-01
-    py = gaps.status(st, "icrmw", D("2005-10-01"))
+    py = gaps.status(st, "icrmw", D("2005-10-01"), settings=SETTINGS)
     assert [(r["iso3"], r["status"], r["consentDate"]) for r in rows] == [(s.iso3, s.status, s.consent_date)
                                                                           for s in py]
     assert sum(r["status"] == "party" for r in rows) == 33
@@ -158,7 +159,7 @@ def test_status_file_and_function_agree(st):
 
 def test_not_party_file_and_function_agree(st):
     rows = _run_file(st, "not-party")
-    report = gaps.not_party(st, "icrmw", D("2005-10-01"))
+    report = gaps.not_party(st, "icrmw", D("2005-10-01"), settings=SETTINGS)
     assert [(r["iso3"], r["status"]) for r in rows] == [(s.iso3, s.status) for s in report.rows]
     assert len(rows) == 194 - 33 and report.complete and report.parties == 33 and report.states == 194
     assert report.no_data == []
@@ -166,7 +167,7 @@ def test_not_party_file_and_function_agree(st):
 
 def test_by_region_file_and_function_agree(st):
     rows = _run_file(st, "gaps-by-region")
-    report = gaps.gaps_by_region(st, "icrmw", D("2005-10-01"))
+    report = gaps.gaps_by_region(st, "icrmw", D("2005-10-01"), settings=SETTINGS)
     assert [(r["regionName"], r["states"], r["parties"], tuple(sorted(r["nonPartyCodes"].split())))
             for r in rows] == [(g.region, g.states, g.parties, g.non_party_codes) for g in report.regions]
     assert sum(g.parties for g in report.regions) == 33
@@ -178,7 +179,7 @@ def test_by_region_file_and_function_agree(st):
 def test_party_x_not_y_file_and_function_agree(st):
     rows = _run_file(st, "party-x-not-y")  # ilo-c97 but not icrmw, 2010-01-01
     with pytest.warns(gaps.RecordIncompleteWarning):
-        report = gaps.party_to_x_not_y(st, "ilo-c97", "icrmw", D("2010-01-01"))
+        report = gaps.party_to_x_not_y(st, "ilo-c97", "icrmw", D("2010-01-01"), settings=SETTINGS)
     assert [r["iso3"] for r in rows] == [s.iso3 for s in report.rows]
     on = D("2010-01-01")
     expected = expected_parties("ilo-c97", on) - expected_parties("icrmw", on)
@@ -233,7 +234,7 @@ def test_claim_check_file_against_the_record(st):
 
 # -- the claim check -------------------------------------------------------------------------------------
 def _verdicts(st, claim):
-    return {(c.aspect, c.state): c.verdict for c in gaps.claim_check(st, [ID + claim])}
+    return {(c.aspect, c.state): c.verdict for c in gaps.claim_check(st, [ID + claim], settings=SETTINGS)}
 
 
 def test_claim_check_counts(st):
@@ -245,7 +246,7 @@ def test_claim_check_counts(st):
     assert _verdicts(st, "claim-year") == {("count", None): (
         "agrees at year precision: the record shows 27 at the start of 2005 and 34 at its end; "
         "33 from 2005-09-16 to 2005-10-25")}
-    year = next(iter(gaps.claim_check(st, [ID + "claim-year"])))
+    year = next(iter(gaps.claim_check(st, [ID + "claim-year"], settings=SETTINGS)))
     assert (year.recorded, year.recorded_at_start) == ("34", "27")
     assert (year.recorded_min, year.recorded_max) == (27, 34)
     assert (year.period_start, year.period_end) == (D("2005-01-01"), D("2005-12-31"))
@@ -273,61 +274,61 @@ def test_claim_check_on_a_partial_record(st):
     # 29 of the 30 recorded C97 ratifications predate 2010 (Comoros: 2021); NORMLEX lists 54 in all
     assert len(expected_parties("ilo-c97", D("2010-01-01"))) == 29
     assert v[("count", None)] == "cannot confirm: recorded 29, claimed 49 (record partial)"
-    result = next(c for c in gaps.claim_check(st, [ID + "claim-sc-33"]))
+    result = next(c for c in gaps.claim_check(st, [ID + "claim-sc-33"], settings=SETTINGS))
     assert result.quote.startswith("By 1 October 2005") and result.source.endswith("doc/south-centre-2006")
 
 
 # -- scopes, warnings, parameters -------------------------------------------------------------------------
 def test_gaps_restricted_to_corridors_and_partners(st):
     on = D("2005-10-01")
-    corridors = gaps.gaps(st, "icrmw", on, scope="corridors")
+    corridors = gaps.gaps(st, "icrmw", on, scope="corridors", settings=SETTINGS)
     assert {(s.iso3, s.roles) for s in corridors.rows} == {("USA", "destination"), ("JPN", "destination")}
-    partners = gaps.gaps(st, "icrmw", on, scope="partners")
+    partners = gaps.gaps(st, "icrmw", on, scope="partners", settings=SETTINGS)
     assert {s.iso3 for s in partners.rows} == {"NLD"}  # GHA is party; ITA/SEN ended 2003; ESP/SEN start 2007
-    related = gaps.gaps(st, "icrmw", on, scope="related", by="region")
+    related = gaps.gaps(st, "icrmw", on, scope="related", by="region", settings=SETTINGS)
     assert {g.region: g.non_party_codes for g in related.regions} == {
         "Americas": ("USA",), "Asia": ("JPN",), "Europe": ("NLD",), "Africa": ()}
     assert {g.region: g.parties for g in related.regions}["Asia"] == 1  # PHL
-    later = gaps.gaps(st, "icrmw", D("2008-01-01"), scope="partners")
+    later = gaps.gaps(st, "icrmw", D("2008-01-01"), scope="partners", settings=SETTINGS)
     assert {s.iso3 for s in later.rows} == {"NLD", "ESP"}
 
 
 def test_scope_without_data_warns():
     plain = store(with_fixture=False)
     with pytest.warns(gaps.RecordIncompleteWarning, match="no corridors data"):
-        report = gaps.gaps(plain, "icrmw", D("2005-10-01"), scope="corridors")
+        report = gaps.gaps(plain, "icrmw", D("2005-10-01"), scope="corridors", settings=SETTINGS)
     assert report.rows == [] and not report.complete
 
 
 def test_partial_and_empty_records_warn(st):
     with pytest.warns(gaps.RecordIncompleteWarning, match="PARTIAL"):
-        report = gaps.gaps(st, "ilo-c97", D("2010-01-01"), by="region")
+        report = gaps.gaps(st, "ilo-c97", D("2010-01-01"), by="region", settings=SETTINGS)
     assert not report.complete
     with pytest.warns(gaps.RecordIncompleteWarning, match="EMPTY"):
-        assert not gaps.not_party(st, "ilo-c143", D("2020-01-01")).complete
+        assert not gaps.not_party(st, "ilo-c143", D("2020-01-01"), settings=SETTINGS).complete
     with pytest.warns(gaps.RecordIncompleteWarning, match="complete only up to 2020-10-05"):
-        gaps.not_party(st, "ilo-c189", D("2021-01-01"))
+        gaps.not_party(st, "ilo-c189", D("2021-01-01"), settings=SETTINGS)
     with pytest.warns(gaps.RecordIncompleteWarning, match="scraped"):
-        gaps.not_party(st, "tip-protocol", D("2010-01-01"))
+        gaps.not_party(st, "tip-protocol", D("2010-01-01"), settings=SETTINGS)
     with pytest.warns(gaps.RecordIncompleteWarning, match="complete only up to 2026-02-03"):
-        gaps.not_party(st, "icrmw", D("2026-06-01"))
+        gaps.not_party(st, "icrmw", D("2026-06-01"), settings=SETTINGS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert gaps.not_party(st, "icrmw", D("2026-02-03")).complete
+        assert gaps.not_party(st, "icrmw", D("2026-02-03"), settings=SETTINGS).complete
 
 
 def test_instruments_and_unknown_ones(st):
-    infos = gaps.instruments(st)
+    infos = gaps.instruments(st, settings=SETTINGS)
     assert set(infos) == set(code_to_id().values())
     icrmw = infos["icrmw"]
     assert (icrmw.adoption_date, icrmw.entry_into_force, icrmw.depositary, icrmw.actions) == (
         D("1990-12-18"), D("2003-07-01"), "un", 100)
     with pytest.raises(gaps.UnknownInstrument, match="icrmw"):
-        gaps.resolve_instrument(st, "migrant-workers")
+        gaps.resolve_instrument(st, "migrant-workers", settings=SETTINGS)
 
 
 def test_binding_escapes():
-    q = gaps.load_query("status-as-of")
+    q = gaps.load_query("status-as-of", settings=SETTINGS)
     assert gaps.parameters(q) == ["instrument", "asOf", "iso3"]
     bound = gaps.bind(q, instrument=[URIRef(ID + "icrmw"), URIRef(ID + "cat")], asOf=D("2001-02-03"))
     assert f"<{ID}icrmw> <{ID}cat>" in bound
@@ -423,7 +424,7 @@ def built_store(built_dataset):
 
 @pytest.fixture(scope="module")
 def real_claims(built_store):
-    results = gaps.claim_check(built_store)
+    results = gaps.claim_check(built_store, settings=SETTINGS)
     assert results, "the build emits no mdkg:RatificationClaim"
     return results
 
@@ -510,21 +511,21 @@ def test_claim_check_file_on_the_build(built_store, real_claims):
 
 # -- the CLI on the default build (settings.dataset_file) ----------------------------------------------------
 @pytest.fixture
-def default_build(built, monkeypatch):
-    """Point the CLI's settings at the fresh build, as `mdkg build` leaves it: {build_dir}/current/mdkg.nq."""
-    from graph import gaps_cli
+def default_build(built) -> dict[str, str]:
+    """The environment that points the CLI at the fresh build, as `mdkg build` leaves it:
+    {build_dir}/current/mdkg.nq."""
     from mdkg.settings import Settings
 
-    settings = Settings(build_dir=built.folder.parent.parent)
-    assert settings.dataset_file.resolve() == (built.folder / "mdkg.nq").resolve()
-    monkeypatch.setattr(gaps_cli, "SETTINGS", settings)
-    return settings
+    env = {"MDKG_BUILD_DIR": str(built.folder.parent.parent)}
+    assert Settings.from_env(env).dataset_file.resolve() == (built.folder / "mdkg.nq").resolve()
+    return env
 
 
 def test_cli_default_build_by_region(default_build, tmp_path):
     out_csv, out_json = tmp_path / "r.csv", tmp_path / "r.json"
     result = CliRunner().invoke(main, ["gaps", "--instrument", "icrmw", "--as-of", "2005-10-01",
-                                       "--by", "region", "--csv", str(out_csv), "--json", str(out_json)])
+                                       "--by", "region", "--csv", str(out_csv), "--json", str(out_json)],
+                                 env=default_build)
     assert result.exit_code == 0, result.output
     assert "33 of 194 states party; 161 not party" in result.output
     lines = result.output.splitlines()
@@ -545,7 +546,7 @@ def test_cli_default_build_by_region(default_build, tmp_path):
 def test_cli_default_build_not_party_to(default_build, tmp_path):
     out_csv = tmp_path / "x.csv"
     result = CliRunner().invoke(main, ["gaps", "-i", "ilo-c97", "--not-party-to", "icrmw",
-                                       "--as-of", "2010-01-01", "--csv", str(out_csv)])
+                                       "--as-of", "2010-01-01", "--csv", str(out_csv)], env=default_build)
     assert result.exit_code == 0, result.output
     assert "States party to ilo-c97 but not to icrmw, as of 2010-01-01" in result.output
     assert "INCOMPLETE RECORD" in result.output  # C97's record is partial
@@ -559,11 +560,11 @@ def test_cli_default_build_not_party_to(default_build, tmp_path):
 def test_cli_default_build_scope(default_build, tmp_path, built_store):
     out_json = tmp_path / "s.json"
     result = CliRunner().invoke(main, ["gaps", "-i", "icrmw", "--as-of", "2005-10-01", "--scope", "related",
-                                       "--by", "region", "--json", str(out_json)])
+                                       "--by", "region", "--json", str(out_json)], env=default_build)
     assert result.exit_code == 0, result.output
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     # the in-scope states are those on the build's corridors and active partnerships, whatever curators add
-    in_scope = gaps.gaps_in_scope(built_store, "icrmw", D("2005-10-01"), "related", only_gaps=False)
+    in_scope = gaps.gaps_in_scope(built_store, "icrmw", D("2005-10-01"), "related", only_gaps=False, settings=SETTINGS)
     assert {r["iso3"] for r in doc["rows"]} == {s.iso3 for s in in_scope.rows if s.status != "party"}
     for row in doc["rows"]:
         acts = actions_by_participant().get(("icrmw", row["iso3"]), [])
@@ -573,12 +574,8 @@ def test_cli_default_build_scope(default_build, tmp_path, built_store):
         assert "(states on corridors or in partnerships)" in result.output
 
 
-def test_cli_default_build_missing(tmp_path, monkeypatch):
-    from graph import gaps_cli
-    from mdkg.settings import Settings
-
-    monkeypatch.setattr(gaps_cli, "SETTINGS", Settings(build_dir=tmp_path / "nothing"))
-    result = CliRunner().invoke(main, ["gaps", "-i", "icrmw"])
+def test_cli_default_build_missing(tmp_path):
+    result = CliRunner().invoke(main, ["gaps", "-i", "icrmw"], env={"MDKG_BUILD_DIR": str(tmp_path / "nothing")})
     assert result.exit_code == 1 and "mdkg build" in result.output
 
 

@@ -20,7 +20,11 @@ from ingest.errors import SeedError, SeedErrors
 from ingest.mentions import detect, unresolved_candidates
 from ingest.ontology import load_ontology
 from ingest.registry import load_registry
-from mdkg.settings import ROOT, SETTINGS, Settings
+from ingest.states import reference_states
+from mdkg.settings import CODE_ROOT as ROOT
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 BRIEF_DOC = """Remittance Corridors in West Africa
 
@@ -103,7 +107,7 @@ def test_mention_detection_runs_unchanged_on_a_new_document(tmp_path):
 def test_detection_links_aliases_acronyms_and_reports_candidates():
     ont = load_ontology(SETTINGS.ontology_dir, SETTINGS.ns.base)
     docs = load_documents(SETTINGS.seeds)
-    registry = load_registry(SETTINGS.seeds / "registry", ont, ont.concepts("theme"))
+    registry = load_registry(SETTINGS.seeds / "registry", ont, ont.concepts("theme"), reference_states(SETTINGS))
     mentions, _ = detect(docs, registry)
     forms = {(m.ref, m.surface) for m in mentions}
     assert {("iom", "IOM"), ("iom", "International Organization for Migration"),

@@ -32,8 +32,11 @@ from ingest.documents import load_catalogue, load_documents, read_text, split_pa
 from ingest.errors import SeedError, SeedErrors
 from ingest.ontology import load_ontology
 from ingest.registry import ENTITY_FIELDS, STATE_FIELDS, load_registry
+from ingest.states import reference_states
 from ingest.yamlio import load_yaml
-from mdkg.settings import SETTINGS
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 EXAMPLES = int(os.environ.get("MDKG_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -41,6 +44,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
 SEEDS = SETTINGS.seeds
+STATES = reference_states(SETTINGS)
 REAL_ASSERTIONS = sorted((SEEDS / "assertions").glob("*.yaml"))
 SMALL_ASSERTIONS = [SEEDS / "assertions" / name for name in ("gfmd-csd-2007.yaml", "south-centre-2006.yaml")]
 REAL_YAML = [SEEDS / "documents.yaml", *sorted((SEEDS / "registry").glob("*.yaml")), *REAL_ASSERTIONS]
@@ -64,7 +68,7 @@ def docs():
 
 @cache
 def registry():
-    return load_registry(SEEDS / "registry", ontology(), themes())
+    return load_registry(SEEDS / "registry", ontology(), themes(), STATES)
 
 
 @cache
@@ -300,7 +304,7 @@ def test_registry_fails_only_with_located_errors(scratch, raw):
     folder = _folder(scratch, "registry")
     path = folder / "fuzz.yaml"
     path.write_bytes(raw)
-    reg = expect_clean(lambda: load_registry(folder, ontology(), themes()), [path], raw, fields)
+    reg = expect_clean(lambda: load_registry(folder, ontology(), themes(), STATES), [path], raw, fields)
     if reg is not None:
         for entity in reg.entities.values():
             assert isinstance(entity.id, str) and isinstance(entity.name, str)
@@ -529,7 +533,7 @@ def test_treaty_actions_fail_only_with_located_errors(treaty_folder, raw):
     path.write_bytes(raw)
     # the check the build runs before ingest/states.py reads every CSV file for former states' codes
     expect_clean(lambda: treaties.check_readable(treaty_folder), [path], raw, {"row"})
-    out = expect_clean(lambda: treaties.read_actions(treaty_folder, instruments()), [path], raw,
+    out = expect_clean(lambda: treaties.read_actions(treaty_folder, instruments(), STATES), [path], raw,
                        {*treaties.COLUMNS, "row", "header"})
     if out is not None:
         actions, _ = out
@@ -553,7 +557,7 @@ def test_real_action_rows_with_odd_layout_are_read(treaty_folder, n, crlf, bom, 
             out.write("\r\n" if crlf else "\n")
     path = treaty_folder / "ratifications.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8"))
-    actions, _ = treaties.read_actions(treaty_folder, instruments())
+    actions, _ = treaties.read_actions(treaty_folder, instruments(), STATES)
     assert len(actions) == len(rows)
     assert [a.raw_cell for a in actions] == [r[-1] for r in rows]
 
@@ -631,7 +635,7 @@ def test_mapping_fails_only_with_located_errors(mapping_folder, raw):
     treaties._mapping.cache_clear()
     try:
         names = [path, *mapping_folder.glob("*.csv")]
-        out = expect_clean(lambda: treaties.read_actions(mapping_folder, instruments()), names)
+        out = expect_clean(lambda: treaties.read_actions(mapping_folder, instruments(), STATES), names)
     finally:
         treaties._mapping.cache_clear()
     if out is not None:

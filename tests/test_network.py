@@ -10,6 +10,9 @@ import networkx as nx
 import pytest
 
 from graph import network as nw
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "network"
 ID = "https://w3id.org/mdkg/id/"
@@ -26,7 +29,7 @@ def pair(a: str, b: str) -> frozenset:
 
 @pytest.fixture(scope="module")
 def small() -> nw.NetworkData:
-    return nw.load_network_data(nw.load_store(FIXTURES / "small.trig"))
+    return nw.load_network_data(nw.load_store(FIXTURES / "small.trig"), settings=SETTINGS)
 
 
 # -- the fixture, worked out by hand ----------------------------------------------------------------------
@@ -219,7 +222,7 @@ def store(built_dataset):
 
 @pytest.fixture(scope="module")
 def data(store):
-    return nw.load_network_data(store)
+    return nw.load_network_data(store, settings=SETTINGS)
 
 
 def _ask(store, query: str) -> bool:

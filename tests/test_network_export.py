@@ -16,6 +16,9 @@ from graph import network as nw
 from graph import network_export as ex
 from graph.gaps import select
 from graph.network_cli import command
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "network"
 ID = "https://w3id.org/mdkg/id/"
@@ -35,7 +38,7 @@ def small_store():
 
 @pytest.fixture(scope="module")
 def scored(small_store) -> tuple[nx.Graph, dict[str, ms.Measure]]:
-    G = nw.stakeholder_network(nw.load_network_data(small_store))
+    G = nw.stakeholder_network(nw.load_network_data(small_store, settings=SETTINGS))
     measures = ms.compute(G, ["degree", "betweenness", "pagerank", "constraint", "community", "k_core"])
     ex.annotate(G, measures)
     return G, measures
@@ -113,27 +116,27 @@ def test_picture(scored, tmp_path, suffix):
     assert head.startswith(b"\x89PNG") if suffix == "png" else b"<svg" in path.read_bytes()
 
 
+def top(store, measure: str, layer: str, **params) -> list[dict]:
+    """queries/network-top.rq: the entities by a written-back score."""
+    iri = URIRef(ex.measure_iri(measure, settings=SETTINGS))
+    return select(store, "network-top", measure=iri, layer=layer, settings=SETTINGS, **params)
+
+
 def test_write_back_is_queryable(small_store, scored, tmp_path):
     G, measures = scored
-    quads = ex.write_back(small_store, G, measures, "relations")
-    graph = ex.analysis_graph()
+    quads = ex.write_back(small_store, G, measures, "relations", settings=SETTINGS)
+    graph = ex.analysis_graph(settings=SETTINGS)
     assert all(q.graph_name == graph for q in quads)
-    rows = select(small_store, "network-top", measure=URIRef(ex.measure_iri("betweenness")), layer="relations")
+    rows = top(small_store, "betweenness", "relations")
     expected = measures["betweenness"].top()
     assert [r["entity"] for r in rows] == [ID + k for k, _ in expected]
     assert [float(r["value"]) for r in rows] == pytest.approx([v for _, v in expected])
     assert [r["rank"] for r in rows] == [measures["betweenness"].ranks()[k] for k, _ in expected]
-    states = select(
-        small_store,
-        "network-top",
-        measure=URIRef(ex.measure_iri("degree")),
-        layer="relations",
-        kind=URIRef("https://w3id.org/mdkg/ontology#State"),
-    )
+    states = top(small_store, "degree", "relations", kind=URIRef("https://w3id.org/mdkg/ontology#State"))
     assert {r["entity"] for r in states} == {ID + "state/AAA", ID + "state/BBB", ID + "state/CCC"}
     # writing again replaces, it does not add
     before = len(list(small_store.quads_for_pattern(None, None, None, graph)))
-    ex.write_back(small_store, G, measures, "relations")
+    ex.write_back(small_store, G, measures, "relations", settings=SETTINGS)
     assert len(list(small_store.quads_for_pattern(None, None, None, graph))) == before
     saved = ex.save_quads(quads, tmp_path / "analysis.nq")
     assert len(saved.read_text(encoding="utf-8").splitlines()) == len(set(quads))
@@ -185,7 +188,7 @@ def test_cli_on_the_build(built_dataset, tmp_path):
     R = ex.read_json(out / "n.json")
     assert set(R) == set(G)
     store = nw.load_store(out / "a.nq")
-    rows = select(store, "network-top", measure=URIRef(ex.measure_iri("betweenness")), layer="comentions")
+    rows = top(store, "betweenness", "comentions")
     assert len(rows) == G.number_of_nodes()
     assert rows[0]["rank"] == 1
 

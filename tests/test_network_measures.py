@@ -13,6 +13,9 @@ import pytest
 
 from graph import measures as ms
 from graph import network as nw
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "network"
 
@@ -163,7 +166,7 @@ def test_sampled_betweenness_within_stated_error(random_graph):
 # -- properties on the real build --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def seed_graphs(built_dataset) -> list[nx.Graph]:
-    data = nw.load_network_data(nw.load_store(built_dataset))
+    data = nw.load_network_data(nw.load_store(built_dataset), settings=SETTINGS)
     return [g for g in (nw.stakeholder_network(data), nw.comention_network(data)) if g.number_of_nodes()]
 
 

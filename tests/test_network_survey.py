@@ -16,6 +16,9 @@ from click.testing import CliRunner
 from graph import network as nw
 from graph import network_export as ex
 from graph.network_cli import command
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 ID = "https://w3id.org/mdkg/id/"
 M = "https://w3id.org/mdkg/ontology#"
@@ -35,7 +38,7 @@ def store(built_dataset):
 
 @pytest.fixture(scope="module")
 def data(store):
-    return nw.load_network_data(store, comentions=False)
+    return nw.load_network_data(store, comentions=False, settings=SETTINGS)
 
 
 def responses(store) -> dict[str, str]:

@@ -12,7 +12,9 @@ from rdflib import Graph, URIRef
 
 from ingest.ontology import load_ontology
 from ingest.validate import load_shapes, validate
-from mdkg.settings import SETTINGS
+from mdkg.settings import Settings
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 SHAPE = "https://w3id.org/mdkg/shapes#"

@@ -31,7 +31,7 @@ def _cow_rows() -> list[dict]:
 def _rows(st, instrument, on):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gaps.RecordIncompleteWarning)
-        return {s.iso3: s for s in gaps.status(st, instrument, D(on))}
+        return {s.iso3: s for s in gaps.status(st, instrument, D(on), settings=SETTINGS)}
 
 
 def test_the_cow_copy_is_whole():
@@ -68,19 +68,19 @@ def test_only_states_that_existed_on_the_date(st, on, absent, present):
     rows = _rows(st, "icrmw", on)
     assert present <= set(rows) and not absent & set(rows)
     assert set(rows) == set(states_on(D(on)))
-    report = gaps.gaps(st, "icerd", D(on), by="region")
+    report = gaps.gaps(st, "icerd", D(on), by="region", settings=SETTINGS)
     listed = {c for g in report.regions for c in g.non_party_codes} | {r.iso3 for r in report.rows}
     assert not absent & listed
 
 
 def test_the_issue_examples(st):
-    report = gaps.gaps(st, "icrmw", D("2005-10-01"))
+    report = gaps.gaps(st, "icrmw", D("2005-10-01"), settings=SETTINGS)
     listed = {r.iso3: r for r in report.rows}
     assert "MNE" not in listed and "SSD" not in listed  # independent 2006, 2011
     assert listed["SCG"].status == "signatory"  # Serbia and Montenegro signed on 11 Nov 2004 (UNTC: Serbia's row)
     assert (report.parties, report.states) == (33, 194) and "Correlates of War" in report.statehood
     with pytest.warns(gaps.RecordIncompleteWarning, match="before icrmw was adopted"):
-        old = gaps.gaps(st, "icrmw", D("1850-01-01"))
+        old = gaps.gaps(st, "icrmw", D("1850-01-01"), settings=SETTINGS)
     assert old.states == len(states_on(D("1850-01-01"))) < 40 and not old.complete
 
 
@@ -90,7 +90,7 @@ def test_former_states_have_their_own_record_and_successors(st):
     assert icerd_1985["SUN"].status == "party" and icerd_1985["SUN"].name == "USSR"
     # Czechoslovakia, the GDR, the SFRY: UNTC gives their actions in footnotes only -> no data, not a gap
     assert {icerd_1985[c].status for c in ("CSK", "DDR", "YUG")} == {"no-data"}
-    gap = gaps.gaps(st, "icerd", D("1985-01-01"))
+    gap = gaps.gaps(st, "icerd", D("1985-01-01"), settings=SETTINGS)
     assert not {"CSK", "DDR", "YUG"} & {r.iso3 for r in gap.rows} and {"CSK", "DDR", "YUG"} <= set(gap.no_data)
     # present-day lists: no former state
     now = _rows(st, "icerd", "2015-01-01")
@@ -102,16 +102,16 @@ def test_former_states_have_their_own_record_and_successors(st):
 
 
 def test_partial_record_is_no_data_not_a_gap(st):
-    report = gaps.gaps(st, "ilo-c97", D("2010-01-01"))
+    report = gaps.gaps(st, "ilo-c97", D("2010-01-01"), settings=SETTINGS)
     listed = {r.iso3 for r in report.rows}
     # parties NORMLEX lists after Kyrgyzstan: not in the record, so not gaps
     assert not {"GBR", "NLD", "PRT", "PHL"} & listed and {"GBR", "NLD", "PRT", "PHL"} <= set(report.no_data)
     assert report.rows == [] and report.parties == 29 and len(report.no_data) == report.states - 29
-    empty = gaps.gaps(st, "ilo-c143", D("2010-01-01"), by="region")
+    empty = gaps.gaps(st, "ilo-c143", D("2010-01-01"), by="region", settings=SETTINGS)
     assert empty.rows == [] and sum(g.no_data for g in empty.regions) == empty.states
     assert all(g.non_parties == 0 for g in empty.regions)
     # C189: complete as at 2020-10-05, so its non-parties are gaps
-    c189 = gaps.gaps(st, "ilo-c189", D("2020-10-05"))
+    c189 = gaps.gaps(st, "ilo-c189", D("2020-10-05"), settings=SETTINGS)
     assert c189.parties == 30 and c189.no_data == [] and c189.complete
     assert "GBR" in {r.iso3 for r in c189.rows} and "URY" not in {r.iso3 for r in c189.rows}
 
@@ -125,17 +125,17 @@ def test_bad_cow_row_names_file_and_line(tmp_path):
 
 
 def test_state_record_for_entity_pages(st):
-    gbr = gaps.state_treaties(st, "GBR", D("2010-01-01"))
+    gbr = gaps.state_treaties(st, "GBR", D("2010-01-01"), settings=SETTINGS)
     lines = {info.id: (row.status if row else None, why) for info, row, why in gbr.lines}
     assert lines["icerd"][0] == "party"
     status, why = lines["ilo-c97"]
     assert status == "no-data" and "partial" in why  # the UK ratified C97; NORMLEX's copy ends before it
     assert lines["ilo-c143"][0] == "no-data" and "none" in lines["ilo-c143"][1]
     assert lines["ilo-c189"] == ("no-action", "adopted only on 2011-06-16")
-    sun = gaps.state_treaties(st, "SUN")
+    sun = gaps.state_treaties(st, "SUN", settings=SETTINGS)
     assert sun.as_of == D("1991-12-25") and "RUS" in sun.successors and "UKR" in sun.successors
     assert sun.periods[-1].actions_under == "RUS"
-    assert gaps.state_treaties(st, "CZE").predecessors == ["CSK"]
+    assert gaps.state_treaties(st, "CZE", settings=SETTINGS).predecessors == ["CSK"]
 
 
 def test_entity_pages_name_missing_records(request):
@@ -194,7 +194,7 @@ def test_api_and_cli_region_filter(request, tmp_path):
 def test_party_to_x_not_y_uses_statehood(st):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gaps.RecordIncompleteWarning)
-        report = gaps.party_to_x_not_y(st, "icerd", "icrmw", D("2005-10-01"))
+        report = gaps.party_to_x_not_y(st, "icerd", "icrmw", D("2005-10-01"), settings=SETTINGS)
     listed = {r.iso3: r.status for r in report.rows}
     assert listed["SCG"] == "signatory" and not {"SRB", "MNE", "SSD"} & set(listed)
     assert set(listed) <= set(states_on(D("2005-10-01")))

@@ -17,7 +17,7 @@ M = NS.MDKG
 
 
 def test_members_observers_and_treaty_participants():
-    states = reference_states()
+    states = reference_states(settings=SETTINGS)
     by_status: dict[str, set[str]] = {}
     for rec in states.values():
         by_status.setdefault(rec.un_status, set()).add(rec.iso3)
@@ -32,7 +32,7 @@ def test_members_observers_and_treaty_participants():
 
 
 def test_codes_come_from_pycountry():
-    for rec in reference_states().values():
+    for rec in reference_states(settings=SETTINGS).values():
         if rec.un_status == FORMER:
             assert pycountry.historic_countries.get(alpha_3=rec.iso3) is not None, rec.iso3
             continue
@@ -42,20 +42,20 @@ def test_codes_come_from_pycountry():
 
 
 def test_record_fields():
-    mex = reference_states()["MEX"]
+    mex = reference_states(settings=SETTINGS)["MEX"]
     assert isinstance(mex, StateRecord)
     assert (mex.iso2, mex.numeric, mex.name, mex.un_status, mex.un_member_since) == ("MX", "484", "Mexico",
                                                                                      "member", 1945)
     assert (mex.region, mex.region_code, mex.subregion, mex.subregion_code) == ("Americas", "019",
                                                                                 "Central America", "013")
     assert "United Mexican States" in mex.names
-    che = reference_states()["CHE"]
+    che = reference_states(settings=SETTINGS)["CHE"]
     assert che.un_member_since == 2002 and che.region == "Europe" and che.subregion == "Western Europe"
-    assert reference_states()["VAT"].un_member_since is None
+    assert reference_states(settings=SETTINGS)["VAT"].un_member_since is None
 
 
 def test_name_variants_for_labels_and_mentions():
-    s = reference_states()
+    s = reference_states(settings=SETTINGS)
     assert "Republic of Korea" in s["KOR"].names and "South Korea" in s["KOR"].names
     assert "Plurinational State of Bolivia" in s["BOL"].names and s["BOL"].name == "Bolivia"
     assert s["VAT"].name == "Holy See" and "Vatican" in s["VAT"].names
@@ -67,7 +67,7 @@ def test_name_variants_for_labels_and_mentions():
 
 
 def test_every_region_and_the_nauru_correction():
-    s = reference_states()
+    s = reference_states(settings=SETTINGS)
     assert all(rec.region in {"Africa", "Americas", "Asia", "Europe", "Oceania"} for rec in s.values())
     counts = {r: sum(rec.region == r for rec in s.values()) for r in ("Africa", "Americas", "Asia", "Europe",
                                                                        "Oceania")}
@@ -83,7 +83,7 @@ def test_every_region_and_the_nauru_correction():
 
 
 def test_every_iso3_of_the_treaty_record_resolves():
-    states = reference_states()
+    states = reference_states(settings=SETTINGS)
     missing = {(r["state_name"], r["iso3"]) for r in source_rows() if r["iso3"] and r["iso3"] not in states}
     assert not missing
     non_state = {r["state_name"] for r in source_rows() if not r["iso3"]}
@@ -93,7 +93,7 @@ def test_every_iso3_of_the_treaty_record_resolves():
 def test_former_states_are_added_when_the_record_has_them(tmp_path):
     (tmp_path / "x.csv").write_text("instrument,state_name,iso3\nICRMW,Yugoslavia,YUG\nICRMW,Mexico,MEX\n",
                                     encoding="utf-8")
-    states = reference_states(tmp_path)
+    states = reference_states(SETTINGS, tmp_path)
     yug = states["YUG"]
     assert yug.un_status == FORMER and yug.name == "Yugoslavia" and yug.iso2 is None
     assert "CSK" in states  # from seeds/states/statehood.yaml, not from the treaty data

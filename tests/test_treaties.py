@@ -16,6 +16,7 @@ from treaty_data import CONSENT, SETTINGS, SHARED, TREATIES, code_to_id, dataset
 
 from ingest import treaties
 from ingest.errors import SeedError
+from ingest.states import reference_states
 from ingest.treaties import TreatyDataError
 
 NS = SETTINGS.ns
@@ -231,7 +232,8 @@ def _folder(tmp_path, rows: str):
 
 
 def _read(folder):
-    return treaties.read_actions(folder, treaties.load_instruments(folder / "instruments.yaml"))
+    return treaties.read_actions(folder, treaties.load_instruments(folder / "instruments.yaml"),
+                                reference_states(SETTINGS))
 
 
 @pytest.mark.parametrize("row, field, message", [

@@ -21,7 +21,9 @@ import yaml  # noqa: E402
 from rdflib import Dataset  # noqa: E402
 
 from ingest import states, treaties  # noqa: E402
-from mdkg.settings import SETTINGS  # noqa: E402
+from mdkg.settings import Settings  # noqa: E402
+
+SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 
 TREATIES = ROOT / "seeds" / "treaties"
 SHARED = ROOT.parent / "shared" / "data" / "ratifications"
@@ -167,8 +169,8 @@ def statuses_during(instrument: str, iso3: str, start: dt.date, end: dt.date) ->
 def statehood_periods() -> dict:
     from ingest import statehood
 
-    return statehood.periods(set(states.reference_states()), states.name_patterns(),
-                             states._first_actions(TREATIES))
+    return statehood.periods(set(states.reference_states(settings=SETTINGS)), states.name_patterns(),
+                             states._first_actions(TREATIES), settings=SETTINGS)
 
 
 def states_on(on: dt.date) -> dict:

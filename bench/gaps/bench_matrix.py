@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 import pyoxigraph as ox  # noqa: E402
 
 from graph import gaps  # noqa: E402
-from mdkg.settings import SETTINGS  # noqa: E402
+from mdkg.settings import Settings  # noqa: E402
 
 CONSENT = "ak:ratification, ak:accession, ak:succession, ak:acceptance, ak:approval, ak:formal-confirmation"
 SIGNATURE = "ak:signature, ak:succession-to-signature"
@@ -117,19 +117,19 @@ def timed(store: ox.Store, query: str) -> float:
     return time.perf_counter() - t0
 
 
-def load(args: argparse.Namespace) -> tuple[ox.Store, str]:
+def load(args: argparse.Namespace, settings: Settings) -> tuple[ox.Store, str]:
     if args.treaties_only:
         from rdflib import Dataset
 
         from ingest import states, treaties
 
         ds = Dataset()
-        states.emit(ds, SETTINGS)
-        treaties.emit(ds, SETTINGS)
+        states.emit(ds, settings)
+        treaties.emit(ds, settings)
         store = ox.Store()
         store.load(ds.serialize(format="nquads"), format=ox.RdfFormat.N_QUADS)
         return store, "states + treaty record (ingest/states.py, ingest/treaties.py), in memory"
-    path = args.data or SETTINGS.dataset_file
+    path = args.data or settings.dataset_file
     if not path.exists():
         sys.exit(f"no dataset at {path}: run `mdkg build`, pass --data FILE or use --treaties-only")
     return gaps.load_store(path), str(path)
@@ -138,7 +138,7 @@ def load(args: argparse.Namespace) -> tuple[ox.Store, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help=f"N-Quads/TriG dataset (default {SETTINGS.dataset_file})")
+    parser.add_argument("--data", type=Path, help="N-Quads/TriG dataset (default: the last build)")
     parser.add_argument("--treaties-only", action="store_true",
                         help="build the states + treaty record in memory")
     parser.add_argument("--runs", type=int, default=3,
@@ -147,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="date(s) of the matrix (default 2005-10-01)")
     args = parser.parse_args(argv)
     dates = args.dates or [dt.date(2005, 10, 1)]
-    store, what = load(args)
-    infos = gaps.instruments(store)
+    settings = Settings.from_env()
+    store, what = load(args, settings)
+    infos = gaps.instruments(store, settings)
     iris = [ox.NamedNode(i.iri) for i in infos.values()]
-    states = len({r.iso3 for r in gaps.status(store, next(iter(infos)), dates[0])})  # states of the first date
+    states = len({r.iso3 for r in gaps.status(store, next(iter(infos)), dates[0], settings)})  # of the first date
     print(f"dataset: {what} ({len(store)} quads)")
     print(f"matrix: {states} states x {len(iris)} instruments = {states * len(iris)} cells; "
           f"median of {args.runs} runs after the answer check; pyoxigraph {ox.__version__}")
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     for on in dates:
-        fast = gaps.bind(gaps.load_query("status-as-of"), instrument=iris, asOf=on)
+        fast = gaps.bind(gaps.load_query("status-as-of", settings), instrument=iris, asOf=on)
         plain = gaps.bind(PLAIN, instrument=iris, asOf=on)
         a = matrix(store, fast)
         b = matrix(store, plain)
