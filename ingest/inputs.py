@@ -1,7 +1,7 @@
 """What a build is made from, as one fingerprint: `mdkg build` skips the work when nothing changed (issue 16).
 
 The fingerprint covers every file under seeds/, ontology/ and shapes/, the queries the build copies for the server
-(queries/), the code of the ingest (ingest/, mdkg/), the base IRI and the versions of the libraries that write and
+(queries/), the code of the ingest (ingest/, mdkg/, graph/schema.py), the base IRI and the versions of the libraries that write and
 check the output. A build records it in its folder; the next `mdkg build` compares, and `--force` rebuilds
 regardless."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from mdkg.settings import CODE_ROOT, Settings
 
 FILE = "inputs.sha256"
-CODE = ("ingest", "mdkg")
+CODE = ("ingest", "mdkg", "graph/schema.py")  # the registry's kinds come from graph.schema
 LIBRARIES = ("rdflib", "pyoxigraph", "pyshacl", "pycountry", "country_converter", "PyYAML")
 
 
@@ -24,7 +24,9 @@ def _files(settings: Settings) -> list[tuple[str, Path]]:
     roots += [(name, CODE_ROOT / name) for name in CODE]
     out = []
     for label, root in roots:
-        if root.is_dir():
+        if root.is_file():
+            out.append((label, root))
+        elif root.is_dir():
             out += [
                 (f"{label}/{p.relative_to(root).as_posix()}", p)
                 for p in root.rglob("*")

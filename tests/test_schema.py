@@ -12,9 +12,11 @@ from rdflib import OWL, RDF, RDFS
 from graph import gaps
 from graph import network as nw
 from graph.schema import MDKG, schema, write_tables
-from mdkg.settings import ROOT, SETTINGS
+from mdkg.settings import CODE_ROOT as ROOT
+from mdkg.settings import Settings
 
 S = schema()
+SETTINGS = Settings()  # plain defaults: the default base IRI
 M = str(SETTINGS.ns.MDKG)
 
 
@@ -139,7 +141,7 @@ def test_kinds_are_what_the_build_produces(store):
 
 
 def test_network_ties_cover_every_relationship_that_ties_a_stakeholder(store):
-    rows = gaps.select(store, "network-ties")
+    rows = gaps.select(store, "network-ties", SETTINGS)
     for t in S.ties:
         q = f"""SELECT DISTINCT ?rel WHERE {{ ?rel a <{M}{t.cls}> ; <{M}{t.source}> ?s ; <{M}{t.target}> ?o .
                 ?s a <{M}Stakeholder> FILTER(?s != ?o) }}"""
@@ -150,7 +152,7 @@ def test_network_ties_cover_every_relationship_that_ties_a_stakeholder(store):
 
 
 def test_node_kinds_of_the_network_are_the_schema_kinds(store):
-    data = nw.load_network_data(store, comentions=False)
+    data = nw.load_network_data(store, SETTINGS, comentions=False)
     kinds = {n["kind"] for n in data.nodes.values()}
     assert kinds <= set(S.stakeholder_kinds) | set(S.hub_kinds)
     assert {n["kind"] for n in data.nodes.values() if n["stakeholder"]} == set(S.stakeholder_kinds)
