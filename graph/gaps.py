@@ -707,7 +707,8 @@ def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
         elif r["pred"]:
             predecessors.append(r["pred"].value)
         else:
-            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
+            source = " / ".join(sorted(r["source"].value.split(" / ")))  # GROUP_CONCAT's order is the engine's
+            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, source,
                                        r["under"].value if r["under"] else None, _py(r["held"])))
     if not periods:
         return None
