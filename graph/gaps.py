@@ -160,8 +160,8 @@ def _py(t: object) -> object:
         if dtype in (str(XSD.integer), str(XSD.int), str(XSD.long), str(XSD.decimal)) and re.fullmatch(
                 r"-?\d+", t.value):
             return int(t.value)
-        if dtype == str(XSD.boolean):
-            return t.value == "true"
+        if dtype == str(XSD.boolean):  # "1"/"0" are boolean's other lexical forms (Virtuoso answers them)
+            return t.value in ("true", "1")
         return t.value
     return str(t)
 
@@ -708,8 +708,9 @@ def state_treaties(store: ox.Store, iso3: str, as_of: dt.date | None = None,
         elif r["pred"]:
             predecessors.append(r["pred"].value)
         else:
-            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, r["source"].value,
-                                       r["under"].value if r["under"] else None, r["held"].value == "true"))
+            source = " / ".join(sorted(r["source"].value.split(" / ")))  # GROUP_CONCAT's order is the engine's
+            periods.append(StatePeriod(_py(r["start"]), _py(r["end"]) if r["end"] else None, source,
+                                       r["under"].value if r["under"] else None, _py(r["held"])))
     if not periods:
         return None
     periods.sort(key=lambda p: p.start)
