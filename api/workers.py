@@ -233,23 +233,30 @@ def _solutions(result, fmt: F.Format, job: Job, info: QueryShape, backend) -> tu
     """SELECT results: the body, how many rows were kept when it had to be cut to `max_bytes` (None: not cut), and
     whether it was cut to `max_rows`. Oxigraph's own writer writes the answer; only an answer that may pass a cap
     (larger than `max_rows` of the smallest rows, or than `max_bytes`) is counted, and cut in Python if it does."""
+    def again():  # the first evaluation was used up by the writer
+        return backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
+
     variables = [v.value for v in result.variables]
     perm = _star_order(variables, info)
     if perm is None:
         out = _Capped(job.max_bytes)
         try:
             result.serialize(out, format=fmt.results)
-        except _TooLarge:  # written again below and cut to fit: evaluate the query again, the first run is gone
-            result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
+        except _TooLarge:  # larger than max_bytes: written again below and cut to fit
+            result = again()
         else:
-            if len(out.body) <= MIN_ROW_BYTES[fmt.key] * job.max_rows:
-                return bytes(out.body), None, False  # it cannot hold more than max_rows rows
-            result = ox.parse_query_results(bytes(out.body), format=fmt.results)  # count the rows
-            rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
-            if not truncated:
-                return bytes(out.body), None, False
-            return (*_within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
-                                   job.max_bytes), True)
+            body = bytes(out.body)
+            if len(body) <= MIN_ROW_BYTES[fmt.key] * job.max_rows:
+                return body, None, False  # it cannot hold more than max_rows rows
+            if fmt.key == "csv":  # CSV cannot be read back (it drops term kinds): counted below
+                result = again()
+            else:
+                result = ox.parse_query_results(body, format=fmt.results)  # count the rows
+                rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
+                if not truncated:
+                    return body, None, False
+                return (*_within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
+                                       job.max_bytes), True)
     rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
     if perm is not None:  # SELECT *: the variables in the order the query names them
         variables = [variables[i] for i in perm]
