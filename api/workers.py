@@ -171,7 +171,8 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
         form = FORMS.get(info.operation)
         if form and F.BY_KEY.get(getattr(job, f"{form}_format") or "") is None:
             return _not_acceptable(f"a{'n' if info.operation == 'ASK' else ''} {info.operation} query", form)
-        result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
+        result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause,
+                             operation=info.operation)
         if isinstance(result, ox.QueryBoolean):
             fmt = F.BY_KEY.get(job.boolean_format or "")
             if fmt is None:
@@ -234,7 +235,8 @@ def _solutions(result, fmt: F.Format, job: Job, info: QueryShape, backend) -> tu
     whether it was cut to `max_rows`. Oxigraph's own writer writes the answer; only an answer that may pass a cap
     (larger than `max_rows` of the smallest rows, or than `max_bytes`) is counted, and cut in Python if it does."""
     def again():  # the first evaluation was used up by the writer
-        return backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
+        return backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause,
+                             operation=info.operation)
 
     variables = [v.value for v in result.variables]
     perm = _star_order(variables, info)
@@ -888,6 +890,8 @@ class WorkerPool:
     async def _watch(self, fut, worker: Worker, timeout: float) -> Outcome:
         """Wait for `fut`; every 50 ms past the first, check the worker's memory."""
         loop = asyncio.get_running_loop()
+        if fut.done():  # a short query is over by now: no timer to arm
+            return fut.result()
         end = loop.time() + timeout
         step = 0.05
         while True:
