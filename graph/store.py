@@ -145,14 +145,8 @@ class LocalBackend:
     def __init__(self, directory: Path):
         self.store = open_read_only(directory)
 
-    def query(
-        self,
-        query: str,
-        dataset: Dataset = Dataset(),
-        base_iri: str | None = None,
-        has_from: bool = False,
-        operation: str | None = None,
-    ):
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False,
+              operation: str | None = None):
         """`has_from`: the query names its own dataset (FROM); else the default graph is the union of all.
         `operation` (SELECT, CONSTRUCT...: `QueryShape.operation`) is for RemoteBackend; Oxigraph reads it itself."""
         kwargs: dict = {}
@@ -203,14 +197,8 @@ class RemoteBackend:
         self.max_response_bytes = max_response_bytes
         self.client = httpx.Client(timeout=timeout, headers=headers or {}, follow_redirects=True)
 
-    def query(
-        self,
-        query: str,
-        dataset: Dataset = Dataset(),
-        base_iri: str | None = None,
-        has_from: bool = False,
-        operation: str | None = None,
-    ):
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False,
+              operation: str | None = None):
         """`operation`: the query's form as the caller's scan found it (`QueryShape.operation`); else scanned here."""
         import httpx
 
