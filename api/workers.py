@@ -2,8 +2,10 @@
 
 Each worker process holds its own read-only view of the store (or its own client of a remote server), has no
 network (`api.sandbox`), runs queries on a big stack after the complexity limits of `graph.query_check`, and
-serialises the answer itself, so the deadline and the row cap cover the whole of the work. A worker that dies (a
-crash, out of memory) or is killed at the deadline is replaced from pre-started spares: nobody waits for a respawn.
+serialises the answer itself (SELECT answers with Oxigraph's own writers), so the deadline and the row cap cover
+the whole of the work and the server passes the bytes on as they are. The server reads and writes the workers'
+pipes from its event loop. A worker that dies (a crash, out of memory) or is killed at the deadline is replaced
+from pre-started spares: nobody waits for a respawn.
 
 Scheduling (`WorkerPool`), so that heavy queries cannot starve cheap ones:
 - every running query holds one of `size` slots; a **long** one (still running after `short_seconds`, 0.25 s) must
@@ -503,10 +505,17 @@ class IdleWorkers:
                 if not fut.done():
                     fut.set_result(self.free.pop())
 
-    async def get(self, low: bool = False) -> Worker:
+    def get_nowait(self, low: bool = False) -> Worker | None:
+        """An idle worker if this request may have one now, without waiting (None: it must wait)."""
         if self.free and not self.waiting[False] and (not low or (len(self.free) > self.keep
                                                                   and not self.waiting[True])):
             return self.free.pop()
+        return None
+
+    async def get(self, low: bool = False) -> Worker:
+        worker = self.get_nowait(low)
+        if worker is not None:
+            return worker
         fut = asyncio.get_running_loop().create_future()
         self.waiting[low].append(fut)
         try:
@@ -791,7 +800,7 @@ class WorkerPool:
                              "deadline; try again later", deadline)
             held.append(("slot", self.fast))
             try:
-                worker = await asyncio.wait_for(self._idle.get(low=slow), left())
+                worker = self._idle.get_nowait(low=slow) or await asyncio.wait_for(self._idle.get(low=slow), left())
             except TimeoutError:
                 return _busy(503, "the server is busy: no query worker is ready; try again later", deadline)
             if heavy:
@@ -940,6 +949,8 @@ class WorkerPool:
 
 
 async def _acquire(sem: asyncio.Semaphore, timeout: float) -> bool:
+    if not sem.locked():  # free: taken at once, without the task and timer of wait_for
+        return await sem.acquire()
     try:
         await asyncio.wait_for(sem.acquire(), timeout)
     except TimeoutError:
