@@ -6,6 +6,7 @@ deadline. Without a query: the query page for browsers, else the service descrip
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -101,8 +102,6 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], include_in_schema=False)
-@router.api_route("/sparql/", methods=["GET", "POST"], include_in_schema=False)
 async def sparql(request: Request) -> Response:
     try:
         params = await read_params(request)
@@ -131,16 +130,16 @@ async def sparql(request: Request) -> Response:
     if not query.strip():
         return plain(400, "empty query")
     # the worker reads the query (updates, SERVICE, size) and answers 406 with the formats of its own form
-    formats = {kind: F.negotiate(accept, [kind], overrides) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH)}
+    results_format, boolean_format, graph_format = _formats(accept, tuple(overrides))
     config = request.app.state.config
     job = Job(
         query=query,
         dataset=Dataset(
             tuple(_values(params, "default-graph-uri")), tuple(_values(params, "named-graph-uri"))
         ),
-        results_format=_key(formats[F.RESULTS]),
-        boolean_format=_key(formats[F.BOOLEAN]),
-        graph_format=_key(formats[F.GRAPH]),
+        results_format=results_format,
+        boolean_format=boolean_format,
+        graph_format=graph_format,
         max_rows=config.max_rows,
         max_bytes=config.max_answer_bytes,
         base_iri=endpoint_iri(request),
@@ -150,8 +149,16 @@ async def sparql(request: Request) -> Response:
     return respond(outcome)
 
 
-def _key(fmt: F.Format | None) -> str | None:
-    return fmt.key if fmt else None
+# a plain Starlette route: the protocol reads its own parameters, FastAPI's dependency injection has nothing to do
+router.add_route("/sparql", sparql, methods=["GET", "POST"], include_in_schema=False)
+router.add_route("/sparql/", sparql, methods=["GET", "POST"], include_in_schema=False)
+
+
+@lru_cache(maxsize=512)
+def _formats(accept: str | None, overrides: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
+    """The format keys for SELECT, ASK and CONSTRUCT answers (None: not acceptable); clients repeat their headers."""
+    found = (F.negotiate(accept, [kind], overrides) for kind in (F.RESULTS, F.BOOLEAN, F.GRAPH))
+    return tuple(f.key if f else None for f in found)
 
 
 def respond(outcome: Outcome) -> Response:
@@ -170,7 +177,12 @@ async def query_page(request: Request) -> Response:
 
 def endpoint_iri(request: Request) -> str:
     """This endpoint's IRI as the client named it (Host header), if that is a valid IRI; else a neutral one."""
-    iri = str(request.base_url).rstrip("/") + "/sparql"
+    return _endpoint_iri(str(request.base_url))
+
+
+@lru_cache(maxsize=256)
+def _endpoint_iri(base_url: str) -> str:
+    iri = base_url.rstrip("/") + "/sparql"
     try:
         ox.NamedNode(iri)
     except ValueError:

@@ -2,8 +2,10 @@
 
 Each worker process holds its own read-only view of the store (or its own client of a remote server), has no
 network (`api.sandbox`), runs queries on a big stack after the complexity limits of `graph.query_check`, and
-serialises the answer itself, so the deadline and the row cap cover the whole of the work. A worker that dies (a
-crash, out of memory) or is killed at the deadline is replaced from pre-started spares: nobody waits for a respawn.
+serialises the answer itself (SELECT answers with Oxigraph's own writers), so the deadline and the row cap cover
+the whole of the work and the server passes the bytes on as they are. The server reads and writes the workers'
+pipes from its event loop. A worker that dies (a crash, out of memory) or is killed at the deadline is replaced
+from pre-started spares: nobody waits for a respawn.
 
 Scheduling (`WorkerPool`), so that heavy queries cannot starve cheap ones:
 - every running query holds one of `size` slots; a **long** one (still running after `short_seconds`, 0.25 s) must
@@ -35,12 +37,16 @@ import importlib
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import re
 import signal
+import socket
+import struct
 import sys
 from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,7 @@ from graph.query_check import (
     InvalidRequest,
     Limits,
     QueryRefused,
+    QueryShape,
     QuerySyntaxError,
     check_services,
     check_shape,
@@ -166,7 +173,8 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
         form = FORMS.get(info.operation)
         if form and F.BY_KEY.get(getattr(job, f"{form}_format") or "") is None:
             return _not_acceptable(f"a{'n' if info.operation == 'ASK' else ''} {info.operation} query", form)
-        result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause)
+        result = backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause,
+                             operation=info.operation)
         if isinstance(result, ox.QueryBoolean):
             fmt = F.BY_KEY.get(job.boolean_format or "")
             if fmt is None:
@@ -184,15 +192,7 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
             fmt = F.BY_KEY.get(job.results_format or "")
             if fmt is None:
                 return _not_acceptable("a SELECT query", F.RESULTS)
-            variables = [v.value for v in result.variables]
-            rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
-            if info.select_star:  # SELECT *: the variables in the order the query names them
-                order = {v: i for i, v in enumerate(info.variables)}
-                perm = sorted(range(len(variables)), key=lambda i: order.get(variables[i], len(order)))
-                variables = [variables[i] for i in perm]
-                rows = [tuple(row[i] for i in perm) for row in rows]
-            body, rows_kept = _within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
-                                            job.max_bytes)
+            body, rows_kept, truncated = _solutions(result, fmt, job, info, backend)
             out = Outcome(200, body, fmt.content_type, kind=F.RESULTS)
         if rows_kept is not None:
             out.headers["MDKG-Result-Truncated"] = f"true; limit={rows_kept}; bytes={job.max_bytes}"
@@ -226,6 +226,79 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
         return _unexpected(e)
     except Exception as e:  # noqa: BLE001 - never let a trace reach the client
         return _unexpected(e)
+
+
+# The fewest bytes one solution takes in Oxigraph's writers: `{}` (JSON), `<result></result>` (XML), an empty line.
+MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1}
+
+
+def _solutions(result, fmt: F.Format, job: Job, info: QueryShape, backend) -> tuple[bytes, int | None, bool]:
+    """SELECT results: the body, how many rows were kept when it had to be cut to `max_bytes` (None: not cut), and
+    whether it was cut to `max_rows`. Oxigraph's own writer writes the answer; only an answer that may pass a cap
+    (larger than `max_rows` of the smallest rows, or than `max_bytes`) is counted, and cut in Python if it does."""
+    def again():  # the first evaluation was used up by the writer
+        return backend.query(job.query, job.dataset, base_iri=job.base_iri, has_from=info.has_dataset_clause,
+                             operation=info.operation)
+
+    variables = [v.value for v in result.variables]
+    perm = _star_order(variables, info)
+    if perm is None:
+        out = _Capped(job.max_bytes)
+        try:
+            result.serialize(out, format=fmt.results)
+        except _TooLarge:  # larger than max_bytes: written again below and cut to fit
+            result = again()
+        else:
+            body = bytes(out.body)
+            if len(body) <= MIN_ROW_BYTES[fmt.key] * job.max_rows:
+                return body, None, False  # it cannot hold more than max_rows rows
+            if fmt.key == "csv":  # CSV cannot be read back (it drops term kinds): counted below
+                result = again()
+            else:
+                result = ox.parse_query_results(body, format=fmt.results)  # count the rows
+                rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
+                if not truncated:
+                    return body, None, False
+                return (*_within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
+                                       job.max_bytes), True)
+    rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
+    if perm is not None:  # SELECT *: the variables in the order the query names them
+        variables = [variables[i] for i in perm]
+        rows = [tuple(row[i] for i in perm) for row in rows]
+    body, rows_kept = _within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
+                                    job.max_bytes)
+    return body, rows_kept, truncated
+
+
+def _star_order(variables: list[str], info: QueryShape) -> list[int] | None:
+    """For SELECT *, the permutation that puts Oxigraph's variables in the order the query names them (None: no
+    SELECT *, or already in that order)."""
+    if not info.select_star:
+        return None
+    order = {v: i for i, v in enumerate(info.variables)}
+    perm = sorted(range(len(variables)), key=lambda i: order.get(variables[i], len(order)))
+    return None if perm == list(range(len(variables))) else perm
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Capped:
+    """A binary output for Oxigraph's writers that stops them (raises _TooLarge) past `limit` bytes."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.body = bytearray()
+
+    def write(self, chunk) -> int:
+        if len(self.body) + len(chunk) > self.limit:
+            raise _TooLarge
+        self.body += chunk
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
 
 
 class CannotWrite(Exception):
@@ -354,12 +427,31 @@ class Worker:
             raise WorkerDied(f"a query worker could not start: {detail}")
         self.isolation = detail
 
-    def roundtrip(self, job: Job | Call) -> Outcome:
+    async def attach(self) -> None:
+        """Read and write the worker's pipe from the event loop (no thread hop per query): a stream over a
+        duplicate of the pipe's socket, speaking multiprocessing's framing, which the worker's end keeps using."""
+        sock = socket.socket(fileno=os.dup(self.conn.fileno()))
+        self._reader, self._writer = await asyncio.open_connection(sock=sock)
+
+    async def roundtrip(self, job: Job | Call) -> Outcome:
         try:
-            self.conn.send(job)
-            return self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+            payload = ForkingPickler.dumps(job)
+            size = len(payload)
+            header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+            self._writer.write(header + payload)
+            await self._writer.drain()
+            (size,) = struct.unpack("!i", await self._reader.readexactly(4))
+            if size == -1:
+                (size,) = struct.unpack("!Q", await self._reader.readexactly(8))
+            return pickle.loads(await self._reader.readexactly(size))
+        except (asyncio.IncompleteReadError, OSError):
             raise WorkerDied("the query worker stopped") from None
+
+    def detach(self) -> None:
+        """Close the event loop's end of the pipe (in the loop's thread): a pending roundtrip ends at once."""
+        writer = getattr(self, "_writer", None)
+        if writer is not None:
+            writer.close()
 
     def rss_bytes(self) -> int:
         try:
@@ -388,7 +480,8 @@ class Worker:
 
 class IdleWorkers:
     """Idle worker processes. Work in a slow slot (`low`) gets one only while more than `keep` are idle, and after
-    every other waiter: when kills make respawns lag, the processes left go to short queries first."""
+    every other waiter: when kills make respawns lag, the processes left go to short queries first. The worker
+    that finished last goes out first: its caches are warm (a third of a lookup's CPU in the worker)."""
 
     def __init__(self, keep: int):
         self.keep = keep
@@ -410,19 +503,26 @@ class IdleWorkers:
                     return
                 fut = queue.popleft()
                 if not fut.done():
-                    fut.set_result(self.free.popleft())
+                    fut.set_result(self.free.pop())
 
-    async def get(self, low: bool = False) -> Worker:
+    def get_nowait(self, low: bool = False) -> Worker | None:
+        """An idle worker if this request may have one now, without waiting (None: it must wait)."""
         if self.free and not self.waiting[False] and (not low or (len(self.free) > self.keep
                                                                   and not self.waiting[True])):
-            return self.free.popleft()
+            return self.free.pop()
+        return None
+
+    async def get(self, low: bool = False) -> Worker:
+        worker = self.get_nowait(low)
+        if worker is not None:
+            return worker
         fut = asyncio.get_running_loop().create_future()
         self.waiting[low].append(fut)
         try:
             return await fut
         except asyncio.CancelledError:  # a timeout: if a worker was handed over meanwhile, give it back
             if fut.done() and not fut.cancelled():
-                self.free.appendleft(fut.result())
+                self.free.append(fut.result())
                 self._hand_out()
             raise
 
@@ -541,6 +641,7 @@ class WorkerPool:
             *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size + self.spares))
         )
         for w in workers:
+            await w.attach()
             self._workers.add(w)
             self._idle.put_nowait(w)
         self.isolation = workers[0].isolation
@@ -560,6 +661,7 @@ class WorkerPool:
             if self.closed:
                 w.stop()
                 return
+            await w.attach()
             self.respawned += 1
             self._workers.add(w)
             self._idle.put_nowait(w)
@@ -569,6 +671,7 @@ class WorkerPool:
         self._workers.discard(worker)
         with contextlib.suppress(Exception):
             worker.process.kill()  # at once: the query stops now; reaping happens in a thread
+        worker.detach()
         loop = asyncio.get_running_loop()
         loop.run_in_executor(self._executor, worker.kill)
         self.killed += 1
@@ -697,12 +800,12 @@ class WorkerPool:
                              "deadline; try again later", deadline)
             held.append(("slot", self.fast))
             try:
-                worker = await asyncio.wait_for(self._idle.get(low=slow), left())
+                worker = self._idle.get_nowait(low=slow) or await asyncio.wait_for(self._idle.get(low=slow), left())
             except TimeoutError:
                 return _busy(503, "the server is busy: no query worker is ready; try again later", deadline)
             if heavy:
                 _renice(worker, 15)
-            fut = loop.run_in_executor(self._executor, worker.roundtrip, job)
+            fut = asyncio.ensure_future(worker.roundtrip(job))
             fut.add_done_callback(_consume)
             sent = loop.time()
             if not heavy:
@@ -796,6 +899,8 @@ class WorkerPool:
     async def _watch(self, fut, worker: Worker, timeout: float) -> Outcome:
         """Wait for `fut`; every 50 ms past the first, check the worker's memory."""
         loop = asyncio.get_running_loop()
+        if fut.done():  # a short query is over by now: no timer to arm
+            return fut.result()
         end = loop.time() + timeout
         step = 0.05
         while True:
@@ -837,11 +942,15 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         workers = list(self._workers)
         self._workers.clear()
+        for w in workers:
+            w.detach()
         await asyncio.gather(*(loop.run_in_executor(self._executor, w.stop) for w in workers))
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 async def _acquire(sem: asyncio.Semaphore, timeout: float) -> bool:
+    if not sem.locked():  # free: taken at once, without the task and timer of wait_for
+        return await sem.acquire()
     try:
         await asyncio.wait_for(sem.acquire(), timeout)
     except TimeoutError:

@@ -145,10 +145,10 @@ class LocalBackend:
     def __init__(self, directory: Path):
         self.store = open_read_only(directory)
 
-    def query(
-        self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False
-    ):
-        """`has_from`: the query names its own dataset (FROM); else the default graph is the union of all."""
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False,
+              operation: str | None = None):
+        """`has_from`: the query names its own dataset (FROM); else the default graph is the union of all.
+        `operation` (SELECT, CONSTRUCT...: `QueryShape.operation`) is for RemoteBackend; Oxigraph reads it itself."""
         kwargs: dict = {}
         if dataset:
             kwargs["default_graph"] = [_node(g) for g in dataset.default_graphs]
@@ -197,10 +197,12 @@ class RemoteBackend:
         self.max_response_bytes = max_response_bytes
         self.client = httpx.Client(timeout=timeout, headers=headers or {}, follow_redirects=True)
 
-    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False):
+    def query(self, query: str, dataset: Dataset = Dataset(), base_iri: str | None = None, has_from: bool = False,
+              operation: str | None = None):
+        """`operation`: the query's form as the caller's scan found it (`QueryShape.operation`); else scanned here."""
         import httpx
 
-        graph_form = shape(query).operation in ("CONSTRUCT", "DESCRIBE")
+        graph_form = (operation or shape(query).operation) in ("CONSTRUCT", "DESCRIBE")
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]

@@ -4,6 +4,8 @@ requests, failures, throughput, p50 and p99 latency. Exit status 1 if any reques
   python bench/load/run.py                       # CI size: 12 users, 20 s
   python bench/load/run.py --users 50 --time 120 # a larger manual run
   python bench/load/run.py --url http://127.0.0.1:8000   # against a server already running
+
+A server it starts is asked first for a few entity pages, one at a time, to time their first (uncached) load.
 """
 
 from __future__ import annotations
@@ -52,6 +54,21 @@ def start_server(data: Path | None, timeout: float) -> tuple[subprocess.Popen, s
     raise SystemExit("server did not answer /health within 120 s")
 
 
+FIRST_PAGES = ("iom", "state/MEX", "icrmw", "gfmd")  # the first is the server's first page of all
+
+
+def first_loads(url: str) -> list[tuple[str, float]]:
+    """Seconds to each entity page's first (uncached) load, before any other page has been asked for."""
+    times = []
+    with httpx.Client(base_url=url, timeout=60, headers={"Accept": "text/html"}) as client:
+        for entity in FIRST_PAGES:
+            t = time.perf_counter()
+            r = client.get(f"/id/{entity}")
+            r.raise_for_status()
+            times.append((entity, time.perf_counter() - t))
+    return times
+
+
 def run_locust(url: str, users: int, seconds: int, out: Path) -> None:
     cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--host", url,
            "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(out / "load"),
@@ -94,6 +111,10 @@ def main() -> int:
     if not url:
         proc, url = start_server(args.data, args.deadline)
     try:
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if proc:  # a fresh server: nothing cached yet
+            for entity, seconds in first_loads(url):
+                print(f"first load of /id/{entity}: {seconds * 1000:.0f} ms (target < 200 ms)")
         with tempfile.TemporaryDirectory() as tmp:
             run_locust(url, args.users, args.time, Path(tmp))
             return report(read_stats(Path(tmp)), args.time)

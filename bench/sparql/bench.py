@@ -1,7 +1,8 @@
 """Side-by-side SPARQL endpoint benchmark: mdkg serve vs rdflib-endpoint (PyPI) vs `oxigraph serve`, on the
 same data file and the same queries, over HTTP on loopback.
 
-Reports, per query, the median latency of sequential requests on each server and the ratios to mdkg, checks
+Reports, per query, the median latency of sequential requests on each server (the servers asked in turn, one
+request each, so that load from other jobs falls on all of them alike) and the ratios to mdkg, checks
 that the servers agree on the number of results, then the throughput (requests/s) of each server under N
 concurrent clients. Not run in CI.
 
@@ -197,14 +198,12 @@ def latency(servers: list[Server], args) -> dict[str, dict[str, float]]:
     sizes: dict[str, dict[str, int | None]] = {}
     with httpx.Client() as client:
         for name, query in QUERIES.items():
-            medians[name], sizes[name] = {}, {}
-            for s in servers:
-                _, size = run_query(client, s.endpoint, query, args.query_timeout)  # warm-up
-                times = [
-                    run_query(client, s.endpoint, query, args.query_timeout)[0] for _ in range(args.runs)
-                ]
-                medians[name][s.name] = statistics.median(times)
-                sizes[name][s.name] = size
+            sizes[name] = {s.name: run_query(client, s.endpoint, query, args.query_timeout)[1] for s in servers}
+            times: dict[str, list[float]] = {s.name: [] for s in servers}
+            for _ in range(args.runs):  # the servers in turn, so that each sees the same load from other jobs
+                for s in servers:
+                    times[s.name].append(run_query(client, s.endpoint, query, args.query_timeout)[0])
+            medians[name] = {n: statistics.median(t) for n, t in times.items()}
     names = [s.name for s in servers]
     print(f"\n## Median latency over {args.runs} sequential requests (ms; ratio = server / mdkg)\n")
     header = (
@@ -259,6 +258,10 @@ def throughput(servers: list[Server], args) -> None:
         print(f"| {s.name} | " + " | ".join(cells) + " |")
 
 
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="N-Quads file (bench/sparql/generate.py)")
@@ -282,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         servers = start_servers(args, work)
         print(f"# {args.data.name}: {lines} quads; {os.cpu_count()} cores; mdkg workers: {args.workers}")
+        print(f"# load average before: {load_average()}")
         latency(servers, args)
         throughput(servers, args)
+        print(f"\n# load average after: {load_average()} (the machine is shared: ratios are steadier than times)")
     finally:
         for s in servers:
             s.stop()
