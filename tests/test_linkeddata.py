@@ -10,8 +10,11 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from test_pages import live_server
 
-from api import linkeddata as LD
+from api import formats as F
+from api.paths import Paths
 from mdkg.settings import SETTINGS
+
+LD = Paths(SETTINGS.ns.base)  # IRI <-> path
 
 ID = Namespace(SETTINGS.ns.base + "id/")
 MDKG = Namespace(SETTINGS.ns.base + "ontology#")
@@ -69,7 +72,7 @@ def test_entity_negotiates_each_rdf_format(base, media_type):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith(media_type)
     assert "Accept" in r.headers["vary"]
-    ext = LD.F.negotiate(media_type, [LD.F.GRAPH]).extension
+    ext = F.negotiate(media_type, [F.GRAPH]).extension
     assert r.headers["content-location"] == f"/id/iom.{ext}"
     g = parse(r, media_type)
     iom = ID["iom"]
