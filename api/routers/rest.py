@@ -14,12 +14,13 @@ import datetime as dt
 import enum
 import io
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api import store as S
 from api.paths import Paths
@@ -55,26 +56,23 @@ class StakeholderPage(BaseModel):
     items: list[E.Hit]
 
 
-class Link(BaseModel):
+@dataclass(frozen=True)
+class Link:
     iri: str
     label: str
-    id: str | None = Field(None, description="the part of the IRI after {base}id/, for /api/entities/{id}")
-    href: str | None = Field(None, description="the page of this server for it")
+    id: str | None = None  # the part of the IRI after {base}id/, for /api/entities/{id}
+    href: str | None = None  # the page of this server for it
 
 
-class ValueOut(BaseModel):
-    value: str
-    is_iri: bool
-    label: str | None = None
-    datatype: str | None = None
-    language: str | None = None
-    href: str | None = None
+@dataclass
+class LinkedValue(E.Value):
+    href: str | None = None  # the page of this server for an IRI of ours
 
 
 class PropertyValues(BaseModel):
     property: str
     label: str
-    values: list[ValueOut]
+    values: list[LinkedValue]
 
 
 class Neighbour(BaseModel):
@@ -126,20 +124,12 @@ class EntityOut(BaseModel):
     external_ids: list[E.ExternalId] = []
 
 
-class PassageOut(BaseModel):
-    """A passage as the REST API gives it: what it is evidence for as links."""
+@dataclass
+class PassageOut(E.Passage):
+    """A passage as the REST API gives it: what it is evidence for as links, and its page."""
 
-    document: str
-    document_iri: str
-    document_title: str | None
-    n: int
-    iri: str
-    label: str | None
-    text: str
-    start_line: int | None
-    end_line: int | None
     evidence_for: list[Link]
-    href: str
+    href: str = ""
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -185,17 +175,7 @@ def entity_out(e: E.Entity, neighbour_limit: int, incoming: list[tuple[str, str,
             PropertyValues(
                 property=p,
                 label=e.predicate_labels[p],
-                values=[
-                    ValueOut(
-                        value=v.value,
-                        is_iri=v.is_iri,
-                        label=v.label,
-                        datatype=v.datatype,
-                        language=v.language,
-                        href=paths.local_path(v.value) if v.is_iri else None,
-                    )
-                    for v in values
-                ],
+                values=[LinkedValue(**asdict(v), href=paths.local_path(v.value) if v.is_iri else None) for v in values],
             )
             for p, values in e.properties.items()
         ],
@@ -352,19 +332,8 @@ async def passage_route(
     if p is None:
         return problem(404, f"document {id!r} has no passage {n}", instance=request.url.path)
     paths = state_of(request).paths
-    return PassageOut(
-        document=p.document,
-        document_iri=p.document_iri,
-        document_title=p.document_title,
-        n=p.n,
-        iri=p.iri,
-        label=p.label,
-        text=p.text,
-        start_line=p.start_line,
-        end_line=p.end_line,
-        evidence_for=[Link(iri=i, label=lab, href=paths.local_path(i)) for i, lab, _ in p.evidence_for],
-        href=paths.href(p.iri),
-    )
+    evidence = [Link(iri=i, label=lab, href=paths.local_path(i)) for i, lab, _ in p.evidence_for]
+    return PassageOut(**{**asdict(p), "evidence_for": evidence}, href=paths.href(p.iri))
 
 
 # ------------------------------------------------------------------------------------------- network
