@@ -7,13 +7,19 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sparql_server import dataset_for_tests
 
+from api import store as S
 from api.app import ServerConfig, create_app
+from graph import gaps as G
+from graph.in_worker import with_store
+from graph.store import RemoteError
 
 ROOT = Path(__file__).resolve().parents[1]
 # the command line's entry point: it loads the server (uvicorn, the app) only when asked to serve, so that
@@ -98,3 +104,37 @@ def test_one_health_route_under_two_paths(served):
     plain, documented = client.get("/health").json(), client.get("/api/health").json()
     assert plain["status"] == documented["status"] == "ok"
     assert {"workers", "idle", "fast_lane", "slow_lane"} <= set(plain) & set(documented)
+
+
+class _Backend:
+    def query(self, text: str):
+        if text == "down":
+            raise RemoteError("the remote SPARQL server cannot be reached", 502)
+        warnings.warn(f"incomplete: {text}", UserWarning, stacklevel=2)
+        return [text]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    store_dir: None = None
+    remote: str = "http://remote.invalid/sparql"
+
+    def open(self, timeout: float) -> _Backend:
+        return _Backend()
+
+
+def _ask(store, text: str, settings=None):
+    if text == "bad":
+        raise G.UnknownArea("unknown region 'bad'")
+    return store.query(text)
+
+
+def test_a_call_in_a_worker_returns_warnings_errors_and_failures_as_data():
+    target = S.target_of(_ask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes as a warning of this process
+        answer = with_store(_Spec(), 5.0, target, ("gaps",), {})
+    assert answer.value == ["gaps"] and answer.warnings == ["incomplete: gaps"]
+    assert isinstance(with_store(_Spec(), 5.0, target, ("bad",), {}).error, G.UnknownArea)
+    down = with_store(_Spec(), 5.0, target, ("down",), {})
+    assert down.failure == (502, "the remote SPARQL server cannot be reached")
