@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
@@ -133,6 +134,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             memory_limit_mb=default_memory_limit_mb(size + spares) if memory is None else memory,
         )
         pool = WorkerPool(spec, size=size, spares=spares, remote_timeout=config.deadline + 5)
+        # the workers fork from a process that has imported what the calls of api.store run, too
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["api.workers", *S.WORKER_MODULES])
         try:
             await pool.start()
         except BaseException:

@@ -1,9 +1,9 @@
 """The async store interface of the routers: every read of the graph is one trip to a query worker.
 
 `call(request, fn, *args)` runs `fn(store, *args)` (a function of graph/) inside a worker as one
-`api.workers.Call` (graph.in_worker.with_store), under the query deadline and the client's limits, and returns
-its value (a function that takes `settings` gets the server's, from api.state): a page gathers all its data in
-one graph function and pays one hop, not one per query. Answers are remembered (LRU): the dataset does not
+`api.workers.Call` (graph.in_worker.with_store), under `CALL_DEADLINES` query deadlines and the client's limits,
+and returns its value (a function that takes `settings` gets the server's, from api.state): a page gathers all
+its data in one graph function and pays one hop, not one per query. Answers are remembered (LRU): the dataset does not
 change while the server runs. `cached` keeps one answer per server; `construct` runs a CONSTRUCT and returns
 its triples in the format asked for."""
 
@@ -21,6 +21,13 @@ from graph import network_views as NV
 from graph.in_worker import Answer
 
 MEMO_SIZE = 2048  # answers remembered per server
+# A call does the work of several queries (an entity page: seven to eleven), each of which had the whole query
+# deadline when they were sent one by one; it gets this many deadlines, so that a busy server answers a page
+# slowly rather than not at all, and a runaway is still stopped.
+CALL_DEADLINES = 3
+# what the calls run in a worker: loaded into the worker processes before they start (a fresh worker, a spare
+# replacing a killed one, then answers its first page without spending part of the deadline on imports)
+WORKER_MODULES = ("graph.in_worker", "graph.entity_page", "graph.gap_answers", "graph.network_views")
 
 
 class StoreUnavailable(Exception):
@@ -59,6 +66,7 @@ async def call(request: Request, fn, *args, deadline: float | None = None, memo_
     pool = state.pool
     kwargs = {"settings": state.settings} if "settings" in inspect.signature(fn).parameters else {}
     work = Call("graph.in_worker:with_store", (pool.spec, pool.remote_timeout, target_of(fn), args, kwargs))
+    deadline = deadline or CALL_DEADLINES * state.config.deadline
     answer: Answer = (await run(state, work, _client(request), deadline)).value
     if answer.error is not None:
         raise answer.error

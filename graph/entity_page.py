@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from graph import entities as E
 from graph import figures as FG
 from graph import gaps as G
+from graph.in_worker import once
 from mdkg.settings import Settings
 
 
@@ -44,9 +45,8 @@ def entity_page(store, subject: str, incoming_limit: int, settings: Settings) ->
     except Exception:  # noqa: BLE001 - any store error
         page.figures = None
     if page.entity.kind == "State" and ident.startswith("state/"):
-        page.treaties = G.state_treaties(
-            store, ident.removeprefix("state/"), None, G.instruments(store, settings), settings
-        )
+        infos = once(G.instruments, store, settings)
+        page.treaties = G.state_treaties(store, ident.removeprefix("state/"), None, infos, settings)
     return page
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from graph import entities as E
 from graph import gaps as G
+from graph.in_worker import once
 from mdkg.settings import Settings
 
 
@@ -90,7 +91,7 @@ def instrument_status(store, ref: str, as_of: dt.date, region: str | None, setti
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
     warn = G.record_warnings(info, as_of)
-    states = _mapped(rows, E.state_codes(store, settings), G.map_places(store, settings))
+    states = _mapped(rows, once(E.state_codes, store, settings), once(G.map_places, store, settings))
     return InstrumentStatus(info, as_of, not warn, warn, counts, area.name if area else None, G.STATEHOOD, states)
 
 
@@ -105,7 +106,7 @@ def gaps(
     """The gap answer for each instrument (graph.gaps.gaps), with the states' numeric codes."""
     infos = [G.resolve_instrument(store, ref, settings) for ref in refs]
     area = G.resolve_area(store, region, settings) if region else None
-    codes = E.state_codes(store, settings)
+    codes = once(E.state_codes, store, settings)
     reports = []
     for info in infos:
         r = G.gaps(store, info.id, as_of, by, scope, area.code if area else None, settings)

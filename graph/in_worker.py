@@ -46,6 +46,18 @@ def _store(spec, timeout: float) -> BackendStore:
     return _opened[key]
 
 
+_once: dict = {}
+
+
+def once(fn, store, settings):
+    """`fn(store, settings=settings)` computed once per worker process: for what does not change while the server
+    runs (the instruments, the states' codes, the map), which many calls need."""
+    key = (fn.__module__, fn.__qualname__, id(store))
+    if key not in _once:
+        _once[key] = fn(store, settings=settings)
+    return _once[key]
+
+
 def resolve(target: str):
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
