@@ -1,35 +1,47 @@
 """The SPARQL facade as an ASGI app: `create_app(ServerConfig(...))` (api/config.py; its `settings` hold the base
-IRI and where the served build's queries and shapes are).
+IRI and where the served build's queries and shapes are), where the layers meet.
 
 Embedded mode loads a dataset file into an on-disk Oxigraph store (or uses one `mdkg serve` has loaded) and
 queries it from worker processes; remote mode puts the same facade in front of another SPARQL 1.1 server.
-Routers: api.sparql (the protocol, the query page), api.service (service description, VoID, dumps)."""
+Routers: api.sparql (the protocol, the query page), api.routers.service (VoID, dumps, health),
+api.routers.linkeddata (dereferencing, entity pages, ontology, shapes), api.routers.pages (web interface),
+api.routers.rest and api.routers.figures (REST, /api), api.openapi (the REST schema and its page). They share a
+typed state (api.state), one error mapping (api.errors), one renderer (api.render) and one store interface
+(api.store); the work is done in graph/."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import ClientDisconnect
 
+from api import errors, openapi, sparql
+from api import store as S
 from api.config import ServerConfig
-from api.current import UseSettings
+from api.render import STATIC, UI
+from api.routers import figures, linkeddata, pages, rest, service
 from api.security import SecurityHeaders
+from api.state import AppState
 from api.workers import BackendSpec, WorkerPool, default_memory_limit_mb
 from graph.store import load_dataset
 
+__all__ = ["ServerConfig", "create_app"]
+
 log = logging.getLogger("mdkg.api")
 
-STATIC = Path(__file__).resolve().parent / "static"
+# Computed when the server starts, with a generous deadline: the explorer's first view and every entity page's ego
+# network need it, and on a busy machine it may take longer than a query's deadline.
+WARM_VIEWS = (("relations", None, None, "degree"),)
+WARM_DEADLINE = 120.0
 
 
 class RequestSizeLimit:
@@ -45,8 +57,7 @@ class RequestSizeLimit:
             return await _plain(
                 send,
                 414,
-                f"request URI too long: the query string exceeds {self.limit} bytes; "
-                "send long queries with POST",
+                f"request URI too long: the query string exceeds {self.limit} bytes; send long queries with POST",
             )
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
@@ -59,9 +70,7 @@ class RequestSizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise StarletteHTTPException(
-                        413, f"request too large: the body exceeds {self.limit} bytes"
-                    )
+                    raise StarletteHTTPException(413, f"request too large: the body exceeds {self.limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)
@@ -104,9 +113,7 @@ async def _plain(send, status: int, message: str) -> None:
 
 def create_app(config: ServerConfig) -> FastAPI:
     if not config.remote and not (config.data or config.store_dir):
-        raise ValueError(
-            "ServerConfig needs a dataset file (data), a loaded store (store_dir) or a remote URL"
-        )
+        raise ValueError("ServerConfig needs a dataset file (data), a loaded store (store_dir) or a remote URL")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -129,6 +136,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             memory_limit_mb=default_memory_limit_mb(size + spares) if memory is None else memory,
         )
         pool = WorkerPool(spec, size=size, spares=spares, remote_timeout=config.deadline + 5)
+        # the workers fork from a process that has imported what the calls of api.store run, too
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["api.workers", *S.WORKER_MODULES])
         try:
             await pool.start()
         except BaseException:
@@ -137,54 +146,40 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if d:
                     shutil.rmtree(d, ignore_errors=True)
             raise
-        app.state.pool = pool
-        app.state.store_dir = store_dir
-        from api.rest import warm_up
-
+        state.pool = app.state.pool = pool  # app.state.pool, app.state.config: what api.sparql reads
+        state.store_dir = store_dir
         try:
             await warm_up(app)
         except Exception as e:  # noqa: BLE001 - the pages then compute it on demand, under the query deadline
             log.warning("could not compute the network views ahead: %s", e)
-        app.state.work_dir = Path(tempfile.mkdtemp(prefix="mdkg-dumps-"))
+        state.work_dir = Path(tempfile.mkdtemp(prefix="mdkg-dumps-"))
         try:
             yield
         finally:
             await pool.close()
-            shutil.rmtree(app.state.work_dir, ignore_errors=True)
+            shutil.rmtree(state.work_dir, ignore_errors=True)
             # here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once the app has stopped
             for d in (owned, config.owned_dir):
                 if d:
                     shutil.rmtree(d, ignore_errors=True)
 
     app = FastAPI(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    state = app.state.mdkg = AppState(config, settings=config.settings)
     app.state.config = config
-    app.state.settings = config.settings
-    app.state.cache = {}
-
-    from api import service, sparql
-
-    app.include_router(sparql.router)
-    app.include_router(service.router)
+    for router in (
+        sparql.router,
+        service.router,
+        rest.router,
+        figures.router,
+        figures.pages,
+        openapi.router,
+        linkeddata.router,
+        pages.router,
+    ):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    from api import figures, linkeddata, pages, rest  # linked-data pages, web interface, REST (/api)
-
-    app.include_router(rest.router)
-    app.include_router(figures.router)
-    app.include_router(figures.pages)
-    app.include_router(linkeddata.router)
-    app.include_router(pages.router)
-    app.mount("/ui", StaticFiles(directory=Path(__file__).resolve().parent / "ui"), name="ui")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception):  # no trace ever reaches a client
-        if isinstance(exc, ClientDisconnect):  # the client left mid-request: nothing to answer, nothing to log
-            return PlainTextResponse("client disconnected\n", status_code=400)
-        log.error("internal error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-        return PlainTextResponse("internal server error\n", status_code=500)
+    app.mount("/ui", StaticFiles(directory=UI), name="ui")
+    errors.install(app)
 
     app.add_middleware(RequestSizeLimit, limit=config.max_request_bytes)
     app.add_middleware(
@@ -197,6 +192,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         max_age=3600,
     )
     app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders)  # 413/414 and CORS answers get the headers too
-    app.add_middleware(UseSettings, settings=config.settings)  # outermost: the lifespan sees them as well
+    app.add_middleware(SecurityHeaders)  # outermost: 413/414 and CORS answers get the headers too
     return app
+
+
+async def warm_up(app: FastAPI) -> None:
+    request = Request({"type": "http", "app": app, "method": "GET", "path": "/", "headers": [], "query_string": b""})
+    for view in WARM_VIEWS:
+        await S.network_view(request, *view, deadline=WARM_DEADLINE)

@@ -390,7 +390,7 @@ def write_triples(triples: Iterable, fmt: Format, prefixes: dict[str, str] | Non
 
 
 # ---------------------------------------------------------------------------------------------- entity documents
-# Linked-data answers about one thing (api.linkeddata): grouped, prefixed Turtle and compact JSON-LD with the
+# Linked-data answers about one thing (api.routers.linkeddata): grouped, prefixed Turtle and compact JSON-LD with the
 # published @context (GET /context.jsonld) inline, one node object per subject, nodes that only one other node points at
 # (a relationship's roles, the labels of what the entity points at) nested where they are used.
 

@@ -86,7 +86,7 @@ class ProblemRoute(APIRoute):
         return route
 
 
-PROBLEM_RESPONSES = {  # the schema goes under application/problem+json (api.rest.openapi_schema moves it)
+PROBLEM_RESPONSES = {  # the schema goes under application/problem+json (api.openapi moves it)
     404: {"model": Problem, "description": "Unknown id"},
     422: {"model": Problem, "description": "A parameter is invalid (named in `errors`)"},
     503: {"model": Problem, "description": "The store did not answer in time"},

@@ -26,7 +26,7 @@ HTML_POLICY = "; ".join(
     )
 )
 # The SPARQL query page (/query, /sparql for browsers): YASGUI's results table (column-resizer) inserts two fixed
-# <style> elements; these hashes allow exactly those texts, nothing else inline. api.service.query_page sends
+# <style> elements; these hashes allow exactly those texts, nothing else inline. api.description.query_page sends
 # this policy itself. (Its syntax-error tooltip underlines with an inline style attribute: blocked, cosmetic.)
 YASGUI_STYLE_HASHES = (
     "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk='",  # .grip-resizable{table-layout:fixed;} ...

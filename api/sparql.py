@@ -13,7 +13,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.requests import ClientDisconnect
 
+from api import description
 from api import formats as F
+from api.errors import plain
 from api.workers import READ_ONLY, Job, Outcome, wait_seconds
 from graph.store import Dataset
 
@@ -28,17 +30,6 @@ class ProtocolError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def plain(status: int, message: str, headers: dict | None = None) -> Response:
-    h = {"Vary": "Accept"}
-    h.update(headers or {})
-    return Response(
-        (message.rstrip() + "\n").encode(),
-        status_code=status,
-        media_type="text/plain; charset=utf-8",
-        headers=h,
-    )
 
 
 def _media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -124,9 +115,7 @@ async def sparql(request: Request) -> Response:
                 "missing query parameter: POST a form with query=..., or the query itself as "
                 "application/sparql-query",
             )
-        from api import service
-
-        return await service.describe_service(request, accept, overrides)
+        return await description.describe_service(request, accept, overrides)
     if not query.strip():
         return plain(400, "empty query")
     # the worker reads the query (updates, SERVICE, size) and answers 406 with the formats of its own form
@@ -170,9 +159,7 @@ def respond(outcome: Outcome) -> Response:
 
 @router.get("/query", include_in_schema=False)
 async def query_page(request: Request) -> Response:
-    from api import service
-
-    return service.query_page(request)
+    return description.query_page(request)
 
 
 def endpoint_iri(request: Request) -> str:

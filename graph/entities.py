@@ -218,7 +218,8 @@ class Hit:
     acronym: str | None = None
     based_in: str | None = None
     based_in_label: str | None = None
-    matched: str | None = None  # the alias that matched, when not the label
+    matched_alias: str | None = None  # the alias that matched, when not the label
+    href: str = ""  # the page of this server for it (/id/...)
 
 
 def search(
@@ -287,12 +288,13 @@ def search(
                 _v(r["acronym"]),
                 entity_key(r["basedIn"].value, settings) if r["basedIn"] is not None else None,
                 based_in_label=_v(r["basedInLabel"]),
-                matched=matched,
+                matched_alias=matched,
+                href="/id/" + entity_key(s, settings),
             )
         )
 
     def rank(h: Hit) -> tuple:
-        names = [h.label.lower(), (h.acronym or "").lower(), (h.matched or "").lower()]
+        names = [h.label.lower(), (h.acronym or "").lower(), (h.matched_alias or "").lower()]
         exact = needle and needle in names
         prefix = needle and any(n.startswith(needle) for n in names)
         return (0 if exact else 1 if prefix else 2, len(h.label) if needle else 0, h.label.lower(), h.iri)
@@ -680,3 +682,11 @@ def ontology_header(store, settings: Settings) -> dict:
     )
     r = rows[0] if rows else {}
     return {k: _v(r.get(k)) for k in ("title", "description", "version")}
+
+
+def ontology_versions(store, settings: Settings) -> list[str]:
+    """The ontology's owl:versionIRI values (each resolves: it redirects to the current ontology)."""
+    g = iri(str(settings.ns.graph("ontology")))
+    o = iri(settings.ns.base + "ontology")
+    rows = _rows(store, f"SELECT ?v WHERE {{ GRAPH {g} {{ {o} owl:versionIRI ?v }} }}", settings)
+    return [r["v"].value for r in rows]

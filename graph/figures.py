@@ -9,7 +9,9 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Annotated
 
+from pydantic import PlainSerializer
 from rdflib import URIRef
 
 from graph.gaps import select
@@ -19,6 +21,8 @@ from mdkg.settings import Settings
 ISO3 = re.compile(r"^[A-Z]{3}$")
 AREA_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,120}$")
 UNBOUNDED = Decimal("1e29")  # the queries' "no top" (1.0e30) and above
+# exact in Python; a JSON number in the REST API's answers (which serve these dataclasses as they are)
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,8 @@ class Figure:
     period_start: dt.date
     period_end: dt.date | None
     breakdown: str
-    value: Decimal
-    upper: Decimal | None
+    value: Number
+    upper: Number | None  # top of a range; value is its bottom
     unit: str  # slug
     unit_label: str
     qualifiers: tuple[str, ...]
@@ -58,6 +62,12 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class FigureList:
+    count: int
+    figures: list[Figure]
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Two passages' figures for the same indicator, area, breakdown and unit, for overlapping periods."""
 
@@ -69,10 +79,10 @@ class Comparison:
     b: str
     period_a: str
     period_b: str
-    value_a: Decimal
-    value_b: Decimal
-    range_a: tuple[Decimal, Decimal | None]  # what the qualifiers allow; None: no top
-    range_b: tuple[Decimal, Decimal | None]
+    value_a: Number
+    value_b: Number
+    range_a: tuple[Number, Number | None]  # what the qualifiers allow; None: no top
+    range_b: tuple[Number, Number | None]
     document_a: str
     document_b: str
     verdict: str  # same | consistent | disagrees
@@ -93,7 +103,7 @@ class RecordCheck:
     figure: str  # observation IRI
     instrument: str  # registry id
     period: str
-    value: Decimal
+    value: Number
     recorded_at_start: int
     recorded_at_end: int
     agrees: bool

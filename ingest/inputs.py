@@ -2,8 +2,8 @@
 
 The fingerprint covers every file under seeds/, ontology/ and shapes/, the queries the build copies for the server
 (queries/), the code of the ingest (ingest/, mdkg/, graph/schema.py), the base IRI and the versions of the
-libraries that write and check the output. A build records it in its folder; the next `mdkg build` compares, and `--force` rebuilds
-regardless."""
+libraries that write and check the output. A build records it in its folder; the next `mdkg build` compares,
+and `--force` rebuilds regardless."""
 
 from __future__ import annotations
 

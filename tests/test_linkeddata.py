@@ -11,11 +11,13 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from test_pages import live_server
 
-from api import linkeddata as LD
-from api.current import CURRENT
+from api import formats as F
+from api.paths import Paths
 from mdkg.settings import Settings
 
 SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
+
+LD = Paths(SETTINGS.ns.base)  # IRI <-> path
 
 ID = Namespace(SETTINGS.ns.base + "id/")
 MDKG = Namespace(SETTINGS.ns.base + "ontology#")
@@ -34,14 +36,6 @@ EXTENSIONS = {
 }
 
 
-@pytest.fixture
-def current():
-    """The IRI <-> path helpers answer for the settings of the app serving the request; outside one, for these."""
-    token = CURRENT.set(SETTINGS)
-    yield SETTINGS
-    CURRENT.reset(token)
-
-
 @pytest.fixture(scope="module")
 def base(request) -> str:
     return live_server(request)
@@ -57,7 +51,7 @@ def parse(r: httpx.Response, media_type: str) -> Graph:
     return g
 
 
-def test_iri_and_path_map_both_ways(current):
+def test_iri_and_path_map_both_ways():
     b = SETTINGS.ns.base
     for iri, path in (
         (b + "id/iom", "/id/iom"),
@@ -81,7 +75,7 @@ def test_entity_negotiates_each_rdf_format(base, media_type):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith(media_type)
     assert "Accept" in r.headers["vary"]
-    ext = LD.F.negotiate(media_type, [LD.F.GRAPH]).extension
+    ext = F.negotiate(media_type, [F.GRAPH]).extension
     assert r.headers["content-location"] == f"/id/iom.{ext}"
     g = parse(r, media_type)
     iom = ID["iom"]
@@ -126,7 +120,7 @@ def test_unknown_iri_404_and_unacceptable_406(base):
     assert "text/turtle" in r.json()["detail"]
 
 
-def test_every_kind_of_iri_dereferences(base, current):
+def test_every_kind_of_iri_dereferences(base):
     for path in (
         "/id/state/MEX",
         "/id/icrmw",

@@ -1,7 +1,7 @@
 """schemathesis against the REST API's OpenAPI schema on a live server: generated requests, valid and invalid,
 must never get a server error, and the answers must match the schema (response bodies, content types).
 
-The schema is the one the server publishes at /api/openapi.json (`api.rest.build_openapi`, checked equal below);
+The schema is the one the server publishes at /api/openapi.json (`api.openapi.build_openapi`, checked equal below);
 operations are collected from it directly, with Hypothesis driving schemathesis's strategies (schemathesis's own
 pytest plugin does not run under pytest 9)."""
 
@@ -16,10 +16,10 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from test_pages import live_server
 
-from api import rest
+from api import openapi
 
 EXAMPLES = 10  # per operation and mode: every parameter's edge cases without a long run
-SCHEMA = schemathesis.openapi.from_dict(rest.build_openapi())
+SCHEMA = schemathesis.openapi.from_dict(openapi.build_openapi())
 OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations())}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
@@ -30,7 +30,7 @@ def base(request) -> str:
 
 
 def test_served_schema_is_the_one_fuzzed(base):
-    assert httpx.get(f"{base}/api/openapi.json", timeout=30).json() == rest.build_openapi()
+    assert httpx.get(f"{base}/api/openapi.json", timeout=30).json() == openapi.build_openapi()
     assert len(OPERATIONS) >= 9
 
 

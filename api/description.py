@@ -1,6 +1,6 @@
 """What the endpoint says about itself: the SPARQL Service Description (GET /sparql without a query), the VoID
-description of the dataset (/.well-known/void), full dumps (/dumps/NAME.nq, .trig), the query page and
-/health.
+description of the dataset (served by api.routers.service), the query page, and whether a remote store answers.
+Used by the protocol router (api.sparql) and the service router alike.
 Statistics come from SPARQL queries run through the worker pool, once, then cached."""
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ import json
 from html import escape
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 
 from api import formats as F
-from api.app import STATIC
-from api.current import settings
+from api.errors import plain
+from api.render import STATIC
 from api.security import QUERY_PAGE_POLICY
-from api.sparql import plain
+from api.state import AppState, state_of
 from api.workers import HARD_MAX_TIMEOUT, Job
-from graph.store import REMOTE_ACCEPT, LocalBackend
-
-router = APIRouter()
+from graph.store import REMOTE_ACCEPT
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
@@ -33,18 +32,16 @@ XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 STATS_QUERIES = {
     "graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) "
-    "LIMIT 500",
+    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
     "properties": "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s ?c ?o } GROUP BY ?c ORDER BY DESC(?n) LIMIT 500",
 }
 
 
-def about_query() -> str:
+def about_query(state: AppState) -> str:
     """The build's own description of the dataset (seeds/links/dataset.yaml): licence, terms, linksets."""
-    ds = f"<{settings().ns.ID['dataset']}>"
+    ds = f"<{state.settings.ns.ID['dataset']}>"
     return (
-        f"SELECT ?s ?p ?o WHERE {{ {{ {ds} ?p ?o BIND({ds} AS ?s) }} "
-        f"UNION {{ {ds} <{VOID}subset> ?s . ?s ?p ?o }} }}"
+        f"SELECT ?s ?p ?o WHERE {{ {{ {ds} ?p ?o BIND({ds} AS ?s) }} UNION {{ {ds} <{VOID}subset> ?s . ?s ?p ?o }} }}"
     )
 
 
@@ -71,12 +68,12 @@ def root_url(request: Request) -> str:
 
 
 def dump_name(request: Request) -> str:
-    data = request.app.state.config.data
+    data = state_of(request).config.data
     return Path(data).name.split(".", 1)[0] if data else "dataset"
 
 
 def dump_links(request: Request) -> list[tuple[F.Format, str]]:
-    if request.app.state.config.remote:
+    if state_of(request).config.remote:
         return []
     root, name = root_url(request), dump_name(request)
     return [(f, f"{root}/dumps/{name}.{f.extension}") for f in F.DUMP_FORMATS]
@@ -88,26 +85,26 @@ STATS_WAIT = 10.0  # seconds a description request waits for the statistics befo
 async def statistics(request: Request) -> dict:
     """Triples per graph, in the union, per class and per property, computed once in the background (on a
     large store this takes a while); {} while they are not known yet."""
-    cache = request.app.state.cache
+    cache = state_of(request).cache
     if "stats" in cache:
         return cache["stats"]
     task = cache.get("stats-task")
     if task is None:
-        task = cache["stats-task"] = asyncio.create_task(_compute_statistics(request.app))
+        task = cache["stats-task"] = asyncio.create_task(_compute_statistics(state_of(request)))
     try:
         return await asyncio.wait_for(asyncio.shield(task), STATS_WAIT)
     except TimeoutError:
         return {}
 
 
-async def _compute_statistics(app) -> dict:
+async def _compute_statistics(state: AppState) -> dict:
     stats: dict = {}
-    outcome = await app.state.pool.run(Job(about_query(), max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
+    outcome = await state.pool.run(Job(about_query(state), max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
     if outcome.status == 200:
         rows = json.loads(outcome.body)["results"]["bindings"]
         stats["about"] = [(_term(r["s"]), _term(r["p"]), _term(r["o"])) for r in rows if {"s", "p", "o"} <= set(r)]
     for key, query in STATS_QUERIES.items():
-        outcome = await app.state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
+        outcome = await state.pool.run(Job(query, max_rows=10_000), HARD_MAX_TIMEOUT, internal=True)
         if outcome.status != 200:
             break  # cached as far as it got: no retry storm on a store too large to count
         bindings = json.loads(outcome.body)["results"]["bindings"]
@@ -116,25 +113,27 @@ async def _compute_statistics(app) -> dict:
         else:
             var = "g" if key == "graphs" else "c"
             stats[key] = [(b[var]["value"], int(b["n"]["value"])) for b in bindings if var in b]
-    app.state.cache["stats"] = stats
+    state.cache["stats"] = stats
     return stats
 
 
 def dataset_description(request: Request, stats: dict, partitions: bool) -> list[ox.Triple]:
+    state = state_of(request)
+    settings = state.settings
     root = root_url(request)
     ds = ox.NamedNode(f"{root}/.well-known/void#dataset")
     endpoint = ox.NamedNode(f"{root}/sparql")
     t = [
         ox.Triple(ds, RDF_TYPE, _n("Dataset")),
         ox.Triple(ds, RDF_TYPE, _n("Dataset", VOID)),
-        ox.Triple(ds, _n("title", DCT), ox.Literal(request.app.state.config.title)),
+        ox.Triple(ds, _n("title", DCT), ox.Literal(state.config.title)),
         ox.Triple(ds, _n("sparqlEndpoint", VOID), endpoint),
-        ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(settings().base)),
-        ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(settings().ns.MDKG)),
+        ox.Triple(ds, _n("uriSpace", VOID), ox.Literal(settings.base)),
+        ox.Triple(ds, _n("vocabulary", VOID), ox.NamedNode(settings.ns.MDKG)),
     ]
     for _fmt, url in dump_links(request):
         t.append(ox.Triple(ds, _n("dataDump", VOID), ox.NamedNode(url)))
-    ours = ox.NamedNode(settings().ns.ID["dataset"])
+    ours = ox.NamedNode(settings.ns.ID["dataset"])
     if stats.get("about"):  # licence, terms of the sources and linksets, as the build states them
         t.append(ox.Triple(ds, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ours))
     for s, p, o in stats.get("about", []):
@@ -180,7 +179,7 @@ def dataset_description(request: Request, stats: dict, partitions: bool) -> list
 
 def service_triples(request: Request, stats: dict) -> list[ox.Triple]:
     root = root_url(request)
-    config = request.app.state.config
+    config = state_of(request).config
     svc = ox.NamedNode(f"{root}/sparql")
     t = [
         ox.Triple(svc, RDF_TYPE, _n("Service")),
@@ -219,57 +218,11 @@ async def describe_service(request: Request, accept: str | None, overrides: list
     return rdf_response(service_triples(request, await statistics(request)), fmt)
 
 
-@router.get("/.well-known/void", include_in_schema=False)
-@router.get("/void", include_in_schema=False)
-async def void(request: Request, format: str | None = None) -> Response:
-    fmt = F.negotiate(request.headers.get("accept"), [F.GRAPH], format)
-    if fmt is None:
-        return plain(406, f"the VoID description is available as {F.acceptable_list([F.GRAPH])}")
-    return rdf_response(dataset_description(request, await statistics(request), partitions=True), fmt)
-
-
-@router.get("/dumps/{filename}", include_in_schema=False)
-async def dump(request: Request, filename: str) -> Response:
-    links = {url.rsplit("/", 1)[1]: fmt for fmt, url in dump_links(request)}
-    fmt = links.get(filename)
-    if fmt is None:
-        available = ", ".join(links) or "none (remote mode: ask the remote server for dumps)"
-        return plain(404, f"no such dump: {filename}; available: {available}")
-    path = request.app.state.work_dir / filename
-    lock = request.app.state.cache.setdefault(f"dump-lock-{filename}", asyncio.Lock())
-    async with lock:
-        if not path.exists():
-            await asyncio.to_thread(_write_dump, request.app.state.store_dir, path, fmt)
-    return FileResponse(path, media_type=fmt.content_type, filename=filename)
-
-
-def _write_dump(store_dir: Path, path: Path, fmt: F.Format) -> None:
-    backend = LocalBackend(store_dir)
-    partial = path.with_suffix(path.suffix + ".partial")
-    try:
-        backend.dump(partial, fmt.rdf)
-        partial.replace(path)
-    finally:
-        backend.close()
-
-
-@router.get("/health", include_in_schema=False)
-async def health(request: Request) -> Response:
-    status = request.app.state.pool.status()
-    problem = await remote_problem(request.app.state.config) if status["workers"] else "no query worker is running"
-    body = {"status": "degraded" if problem else "ok", **status}
-    if problem:
-        body["problem"] = problem
-    return JSONResponse(body)
-
-
 async def remote_problem(config) -> str | None:
     """In remote mode, why the remote server cannot answer (None: it answers). Asked directly, not through a
     query worker, so that a busy pool does not make the check wait."""
     if not config.remote:
         return None
-    import httpx
-
     try:
         async with httpx.AsyncClient(timeout=3, headers=dict(config.remote_headers)) as client:
             r = await client.post(config.remote, data={"query": "ASK {}"}, headers={"Accept": REMOTE_ACCEPT})
@@ -283,7 +236,7 @@ async def remote_problem(config) -> str | None:
 # ---------------------------------------------------------------------------------------------- query page
 
 
-def examples() -> list[dict]:
+def examples(state: AppState) -> list[dict]:
     """Example queries of the page: gaps, partnerships, centrality, and the repository's gap queries."""
     out = []
     bundled = STATIC / "examples"
@@ -300,23 +253,22 @@ def examples() -> list[dict]:
             }
         )
     for name in ("gaps-in-scope", "gaps-by-region"):
-        path = settings().queries_dir / f"{name}.rq"
+        path = state.settings.queries_dir / f"{name}.rq"
         if path.is_file():
-            out.append(
-                {"name": name, "description": f"queries/{name}.rq", "query": path.read_text(encoding="utf-8")}
-            )
+            out.append({"name": name, "description": f"queries/{name}.rq", "query": path.read_text(encoding="utf-8")})
     return out
 
 
 def query_page(request: Request) -> Response:
-    cache = request.app.state.cache
+    state = state_of(request)
+    cache = state.cache
     if "examples" not in cache:
-        cache["examples"] = json.dumps(examples()).replace("<", "\\u003c")  # inert in a <script> data block
+        cache["examples"] = json.dumps(examples(state)).replace("<", "\\u003c")  # inert in a <script> data block
     root = str(request.scope.get("root_path", "")).rstrip("/")
     dumps = " ".join(f'<a href="{url}">{fmt.label} dump</a>' for fmt, url in dump_links(request))
     html = (STATIC / "query.html").read_text(encoding="utf-8")
     for key, value in (
-        ("__TITLE__", escape(request.app.state.config.title)),
+        ("__TITLE__", escape(state.config.title)),
         ("__STATIC__", f"{root}/static"),
         ("__ENDPOINT__", f"{root}/sparql"),
         ("__ROOT__", root),
