@@ -20,6 +20,7 @@ from graph import entities as E
 from graph import gaps as G
 from graph import measures as M
 from graph import network as N
+from graph.schema import schema
 
 # a bad parameter: 422 problem+json naming it; a store that does not answer: an HTML error page
 router = APIRouter(route_class=ProblemRoute, dependencies=[Depends(html_errors)])
@@ -29,33 +30,7 @@ router = APIRouter(route_class=ProblemRoute, dependencies=[Depends(html_errors)]
 @router.get("/", include_in_schema=False)
 async def home(request: Request):
     stats = await S.cached(request, E.stats)
-    groups = {
-        "Stakeholders": E.STAKEHOLDER_KINDS,
-        "Instruments and processes": (
-            "Convention",
-            "Programme",
-            "Survey",
-            "Agreement",
-            "NationalLaw",
-            "PolicyFramework",
-            "Process",
-            "Meeting",
-        ),
-        "Relationships": (
-            "Partnership",
-            "Membership",
-            "Funding",
-            "Implementation",
-            "Participation",
-            "AgreementParty",
-            "Affiliation",
-            "AgencyOfState",
-            "MigrationCorridor",
-            "RatificationClaim",
-            "SurveyResponse",
-        ),
-        "Sources and records": ("Document", "Passage", "Mention", "TreatyAction", "Person"),
-    }
+    groups = schema().groups()
     counts = {name: (label, n) for name, label, n in stats.classes}
     grouped = {g: [(k, *counts[k]) for k in kinds if k in counts] for g, kinds in groups.items()}
     return render(
@@ -130,7 +105,7 @@ async def gaps_page(
         date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         return error_page(request, 422, f"as_of: not an ISO date (YYYY-MM-DD): {as_of!r}")
-    scope = scope if scope in ("all", "corridors", "partners", "related") else "all"
+    scope = scope if scope in G.SCOPES else "all"
     by = by if by in ("region", "subregion") else ""
     sort = sort if sort in GAP_SORTS else "name"
     area = G.find_area(areas, region) if region else None  # G.UnknownArea: 422 (api.errors)

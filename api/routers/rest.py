@@ -266,7 +266,7 @@ async def gaps_route(
     request: Request,
     instrument: Annotated[list[str], Query(min_length=1, max_length=20, description="instrument id (repeatable)")],
     as_of: Annotated[dt.date | None, Query(description="ISO date; default today")] = None,
-    scope: Annotated[Literal["all", "corridors", "partners", "related"], Query()] = "all",
+    scope: Annotated[Literal[tuple(G.SCOPES)], Query()] = "all",
     by: Annotated[Literal["region", "subregion"] | None, Query(description="group by UN M49 region")] = None,
     region: Annotated[str | None, Query(max_length=60, description=REGION_HELP)] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
