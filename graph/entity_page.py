@@ -28,7 +28,7 @@ def described(store, subject: str, incoming_limit: int, settings: Settings) -> E
     entity = E.describe(store, subject, settings)
     if entity is None:
         return None
-    return EntityPage(entity, E.incoming(store, subject, incoming_limit, settings) if entity.inverse_counts else [])
+    return EntityPage(entity, E.incoming(store, subject, incoming_limit, settings=settings) if entity.inverse_counts else [])
 
 
 def entity_page(store, subject: str, incoming_limit: int, settings: Settings) -> EntityPage | None:
@@ -46,7 +46,7 @@ def entity_page(store, subject: str, incoming_limit: int, settings: Settings) ->
         page.figures = None
     if page.entity.kind == "State" and ident.startswith("state/"):
         infos = once(G.instruments, store, settings)
-        page.treaties = G.state_treaties(store, ident.removeprefix("state/"), None, infos, settings)
+        page.treaties = G.state_treaties(store, ident.removeprefix("state/"), None, infos, settings=settings)
     return page
 
 
@@ -60,4 +60,4 @@ def inverse_listing(
         "FILTER NOT EXISTS { ?x a mdkg:Relationship } }"
     )
     count = E._int(E._rows(store, q, settings)[0]["n"])
-    return names, count, E.inverse_page(store, subject, predicate, page, per_page, settings)
+    return names, count, E.inverse_page(store, subject, predicate, page, per_page, settings=settings)

@@ -109,7 +109,7 @@ def gaps(
     codes = once(E.state_codes, store, settings)
     reports = []
     for info in infos:
-        r = G.gaps(store, info.id, as_of, by, scope, area.code if area else None, settings)
+        r = G.gaps(store, info.id, as_of, by, scope, area.code if area else None, settings=settings)
         reports.append(
             GapAnswer(
                 instrument=info,

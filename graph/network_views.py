@@ -12,6 +12,7 @@ import networkx as nx
 
 from graph import measures as M
 from graph import network as N
+from mdkg.settings import Settings
 
 
 @dataclass
@@ -59,8 +60,8 @@ class Network:
     edges: list[NetworkEdge]
 
 
-def view(store, layer: str, kinds, relations, measure: str) -> NetworkView:
-    return compute(N.load_network_data(store), layer, kinds, relations, measure)
+def view(store, layer: str, kinds, relations, measure: str, settings: Settings) -> NetworkView:
+    return compute(N.load_network_data(store, settings), layer, kinds, relations, measure)
 
 
 def compute(data: N.NetworkData, layer: str, kinds, relations, measure: str) -> NetworkView:
