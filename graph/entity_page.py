@@ -28,7 +28,8 @@ def described(store, subject: str, incoming_limit: int, settings: Settings) -> E
     entity = E.describe(store, subject, settings)
     if entity is None:
         return None
-    return EntityPage(entity, E.incoming(store, subject, incoming_limit, settings=settings) if entity.inverse_counts else [])
+    incoming = E.incoming(store, subject, incoming_limit, settings=settings) if entity.inverse_counts else []
+    return EntityPage(entity, incoming)
 
 
 def entity_page(store, subject: str, incoming_limit: int, settings: Settings) -> EntityPage | None:
