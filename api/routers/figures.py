@@ -20,6 +20,7 @@ from api.problems import PROBLEM_RESPONSES, ProblemRoute, problem
 from api.render import error_page, render
 from api.state import state_of
 from graph import figures as F
+from mdkg.settings import Settings
 
 router = APIRouter(prefix="/api", route_class=ProblemRoute, tags=["mdkg"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(route_class=ProblemRoute, dependencies=[Depends(html_errors)])
@@ -152,9 +153,10 @@ def chart(figs: list[dict], unit: str) -> Markup:
     return Markup("".join(parts))
 
 
-def page_data(store, indicator: str | None, area: str | None) -> tuple[list, list, list]:
+def page_data(store, indicator: str | None, area: str | None, settings: Settings) -> tuple[list, list, list]:
     """The figures page's three answers in one trip to a query worker."""
-    return F.figures(store, indicator, area), F.comparisons(store, indicator), F.record_checks(store)
+    return (F.figures(store, indicator, area, settings=settings), F.comparisons(store, indicator, settings=settings),
+            F.record_checks(store, settings))
 
 
 @pages.get("/figures", include_in_schema=False)
