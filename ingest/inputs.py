@@ -11,7 +11,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from mdkg.settings import CODE_ROOT, Settings
+from mdkg.settings import ROOT, Settings
 
 FILE = "inputs.sha256"
 CODE = ("ingest", "mdkg", "graph/schema.py")  # the registry's kinds come from graph.schema
@@ -21,7 +21,7 @@ LIBRARIES = ("rdflib", "pyoxigraph", "pyshacl", "pycountry", "country_converter"
 def _files(settings: Settings) -> list[tuple[str, Path]]:
     roots = [("seeds", settings.seeds), ("ontology", settings.ontology_dir), ("shapes", settings.shapes_dir),
              ("queries", settings.queries_dir)]
-    roots += [(name, CODE_ROOT / name) for name in CODE]
+    roots += [(name, ROOT / name) for name in CODE]
     out = []
     for label, root in roots:
         if root.is_file():

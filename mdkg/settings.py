@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rdflib import Namespace, URIRef
 
-CODE_ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]
 """The installed code's own folder: its queries/ and shapes/ are the packaged ones."""
 
 DEFAULT_BASE = "https://w3id.org/mdkg/"
@@ -28,11 +28,11 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 @dataclass(frozen=True)
 class Settings:
     base: str = DEFAULT_BASE
-    root: Path = CODE_ROOT  # where ontology/, shapes/ and seeds/ are (what a build is made from)
-    build_dir: Path = CODE_ROOT / "build"
+    root: Path = ROOT  # where ontology/, shapes/ and seeds/ are (what a build is made from)
+    build_dir: Path = ROOT / "build"
     # where queries/, shapes/ and seeds/ids/redirects.csv are read when answering: the served build's folder (a build
     # copies them there, so that it is all the server needs), or the installed code's own
-    resources: Path = CODE_ROOT
+    resources: Path = ROOT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -47,7 +47,7 @@ class Settings:
         """These settings for answering from the dataset file `data`: queries and shapes come from its build
         folder when it is one (`mdkg build` copies them there), else from the installed code."""
         folder = Path(data).resolve().parent
-        return replace(self, resources=folder if (folder / "queries").is_dir() else CODE_ROOT)
+        return replace(self, resources=folder if (folder / "queries").is_dir() else ROOT)
 
     @cached_property
     def ns(self) -> Namespaces:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from mdkg.settings import CODE_ROOT as ROOT
+from mdkg.settings import ROOT
 
 TIMEOUT = 900  # seconds for one build: generous on a loaded 2-core machine, only a guard against hangs
 POLL = 0.02

@@ -21,8 +21,7 @@ from ingest.mentions import detect, unresolved_candidates
 from ingest.ontology import load_ontology
 from ingest.registry import load_registry
 from ingest.states import reference_states
-from mdkg.settings import CODE_ROOT as ROOT
-from mdkg.settings import Settings
+from mdkg.settings import ROOT, Settings
 
 SETTINGS = Settings()  # plain defaults: this checkout's seeds and queries, the default base IRI
 

@@ -10,7 +10,7 @@ import pytest
 from sparql_server import mdkg_server
 from test_sparql_protocol import page_examples
 
-from mdkg.settings import CODE_ROOT, Settings
+from mdkg.settings import ROOT, Settings
 
 MARK = "served from the copied build"
 
@@ -18,15 +18,15 @@ MARK = "served from the copied build"
 def test_a_build_carries_what_the_server_reads(built):
     served = Settings().serving(built.folder / "mdkg.nq")
     assert served.resources == built.folder
-    for copy, source in ((served.queries_dir, CODE_ROOT / "queries"), (served.served_shapes_dir, CODE_ROOT / "shapes")):
+    for copy, source in ((served.queries_dir, ROOT / "queries"), (served.served_shapes_dir, ROOT / "shapes")):
         assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in source.iterdir() if p.is_file())
-    assert served.redirects_file.read_bytes() == (CODE_ROOT / "seeds" / "ids" / "redirects.csv").read_bytes()
+    assert served.redirects_file.read_bytes() == (ROOT / "seeds" / "ids" / "redirects.csv").read_bytes()
 
 
 def test_any_other_file_is_answered_with_the_installed_queries(tmp_path):
     data = tmp_path / "data.nq"
     data.write_text("", encoding="utf-8")
-    assert Settings().serving(data).queries_dir == CODE_ROOT / "queries"
+    assert Settings().serving(data).queries_dir == ROOT / "queries"
 
 
 @pytest.fixture(scope="module")
