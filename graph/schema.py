@@ -25,7 +25,7 @@ import yaml
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from mdkg.settings import CODE_ROOT as ROOT
+from mdkg.settings import ROOT
 
 MDKG = Namespace("https://w3id.org/mdkg/ontology#")  # as written in ontology/*.ttl
 ONTOLOGY_DIR = ROOT / "ontology"

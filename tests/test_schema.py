@@ -12,7 +12,7 @@ from rdflib import OWL, RDF, RDFS
 from graph import gaps
 from graph import network as nw
 from graph.schema import MDKG, schema, write_tables
-from mdkg.settings import CODE_ROOT as ROOT
+from mdkg.settings import ROOT
 from mdkg.settings import Settings
 
 S = schema()
