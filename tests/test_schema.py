@@ -12,8 +12,7 @@ from rdflib import OWL, RDF, RDFS
 from graph import gaps
 from graph import network as nw
 from graph.schema import MDKG, schema, write_tables
-from mdkg.settings import ROOT
-from mdkg.settings import Settings
+from mdkg.settings import ROOT, Settings
 
 S = schema()
 SETTINGS = Settings()  # plain defaults: the default base IRI
