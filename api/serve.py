@@ -12,8 +12,12 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import click
+import uvicorn
 
+from api.app import create_app
 from api.config import ServerConfig
+from api.http_server import HttpLimits, connection_cap, protocol_class, quiet_floods, raise_open_files_limit
+from graph.store import StoreError, load_dataset
 from mdkg.settings import Settings
 
 
@@ -36,12 +40,6 @@ def options(command):
 @options
 def command(**values) -> None:
     """Serve the graph through the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (query page: /query)."""
-    import uvicorn
-
-    from api.app import create_app
-    from api.http_server import HttpLimits, connection_cap, protocol_class, quiet_floods, raise_open_files_limit
-    from graph.store import StoreError, load_dataset
-
     config = ServerConfig(**values, settings=Settings.from_env())
     if config.remote and config.data:
         raise click.UsageError("--data and --remote are exclusive")
