@@ -435,10 +435,11 @@ def test_head_is_answered_like_get(served, path):
 
 def test_sigterm_removes_the_loaded_store(request, tmp_path):
     data = dataset_for_tests(request)
-    before = set(glob.glob("/tmp/mdkg-store-*"))
+    tmp = tmp_path / "tmp"  # the server's temporary folders, apart from other servers' on this machine
+    tmp.mkdir()
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mdkg.cli", "serve", "--data", str(data), "--port", str(port), "--workers", "2"],
@@ -446,8 +447,8 @@ def test_sigterm_removes_the_loaded_store(request, tmp_path):
         )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", proc, log)
-        ours = set(glob.glob("/tmp/mdkg-store-*")) - before
-        assert ours, "the server keeps its store under /tmp/mdkg-store-*"
+        ours = set(glob.glob(str(tmp / "mdkg-store-*")))
+        assert ours, "the server keeps its store under $TMPDIR/mdkg-store-*"
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     finally:
