@@ -356,6 +356,11 @@ def _infos(store: ox.Store, refs: Iterable[str], settings: Settings) -> list[Ins
     return out
 
 
+def _sorted_list(joined: str | None) -> str | None:
+    """A GROUP_CONCAT of names in one order whatever the engine (each orders its groups its own way)."""
+    return ", ".join(sorted(joined.split(", "))) if joined else joined
+
+
 def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> StateStatus:
     return StateStatus(
         instrument=instrument or entity_key(str(r.get("instrument")), settings), iso3=r["iso3"], name=r.get("name"),
@@ -363,7 +368,7 @@ def _status_row(r: dict, settings: Settings, instrument: str | None = None) -> S
         consent_kind=(entity_key(r["consentKind"], settings).removeprefix("action-kind/") if r.get("consentKind")
                       else None),
         signature_date=r.get("signatureDate"), denunciation_date=r.get("denunciationDate"),
-        region=r.get("regionName"), roles=r.get("roles"),
+        region=r.get("regionName"), roles=_sorted_list(r.get("roles")),
         region_code=_area(r.get("region"), settings), subregion=r.get("subregionName"),
         subregion_code=_area(r.get("subregion"), settings))
 
