@@ -212,7 +212,6 @@ def command(
             log_level=log_level,
             http=protocol_class(limits),
             timeout_keep_alive=limits.keep_alive,
-            h11_max_incomplete_event_size=limits.max_head_bytes,
             timeout_graceful_shutdown=10,
     )
     quiet_floods()  # after uvicorn has set up its log handlers
