@@ -2,8 +2,8 @@
 
 uvicorn closes a connection that idles *between* requests (keep-alive timeout), but not one that never finishes
 its request: a client may open thousands of sockets and send a header byte every few seconds. This protocol, a
-small subclass of uvicorn's httptools one (a compiled parser: a third less CPU per request than the pure-Python
-h11, bench/sparql), adds
+small subclass of uvicorn's httptools one (a compiled parser: a fifth less of the server's CPU per request than
+the pure-Python h11, bench/sparql/README.md), adds
 - a cap on open connections, and a smaller one per client address: past either a new connection gets `503` with
   `Retry-After` and is closed at once, so one client cannot take every connection;
 - a header timeout (the request line and headers must arrive within it) and a body timeout;
