@@ -59,9 +59,13 @@ class RequestSizeLimit:
                 414,
                 f"request URI too long: the query string exceeds {self.limit} bytes; send long queries with POST",
             )
-        length = dict(scope.get("headers", [])).get(b"content-length")
+        headers = scope.get("headers", [])
+        length = next((value for name, value in headers if name == b"content-length"), None)
         if length is not None and length.isdigit() and int(length) > self.limit:
             return await _plain(send, 413, f"request too large: the body exceeds {self.limit} bytes")
+        if not any(name == b"transfer-encoding" for name, _ in headers):
+            # the body is its Content-Length (checked) or none (a GET): the parser reads no more, nothing to count
+            return await self.app(scope, receive, send)
         received = 0
 
         async def limited_receive():

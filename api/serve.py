@@ -78,7 +78,6 @@ def command(**values) -> None:
             log_level=config.log_level,
             http=protocol_class(limits),
             timeout_keep_alive=limits.keep_alive,
-            h11_max_incomplete_event_size=limits.max_head_bytes,
             timeout_graceful_shutdown=10,
         )
     )
