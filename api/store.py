@@ -63,9 +63,8 @@ async def call(request: Request, fn, *args, deadline: float | None = None, memo_
     if key in memo:
         memo.move_to_end(key)
         return memo[key]
-    pool = state.pool
     kwargs = {"settings": state.settings} if "settings" in inspect.signature(fn).parameters else {}
-    work = Call("graph.in_worker:with_store", (pool.spec, pool.remote_timeout, target_of(fn), args, kwargs))
+    work = Call("graph.in_worker:with_store", (target_of(fn), args, kwargs))
     deadline = deadline or CALL_DEADLINES * state.config.deadline
     answer: Answer = (await run(state, work, _client(request), deadline)).value
     if answer.error is not None:

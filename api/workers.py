@@ -135,7 +135,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Call:
-    """A server-side computation (e.g. a network view) run by a worker: `module:function` applied to `args`.
+    """A server-side computation (e.g. a network view) run by a worker: `module:function` applied to the worker's
+    backend and `args`.
     Only the server makes these; its result travels back pickled in `Outcome.value`."""
 
     target: str
@@ -164,7 +165,7 @@ def execute(backend, job: Job | Call, spec: BackendSpec = BackendSpec()) -> Outc
     try:
         if isinstance(job, Call):
             module, _, name = job.target.partition(":")
-            return Outcome(200, b"", value=getattr(importlib.import_module(module), name)(*job.args))
+            return Outcome(200, b"", value=getattr(importlib.import_module(module), name)(backend, *job.args))
         info = shape(job.query)
         check_shape(info, spec.limits)
         if info.is_update:

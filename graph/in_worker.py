@@ -1,12 +1,12 @@
-"""Graph functions run inside a query worker, next to the store: `with_store(spec, timeout, target, args,
-kwargs)` calls `target(store, *args, **kwargs)` there and sends back an `Answer` (pickled), so a page's many
+"""Graph functions run inside a query worker, next to the store: `with_store(backend, target, args, kwargs)`
+calls `target(store, *args, **kwargs)` there and sends back an `Answer` (pickled), so a page's many
 queries cost one trip to the worker and no SPARQL-JSON on the way back. The server makes these as
 `api.workers.Call`s (api/store.py).
 
-`store` has the face graph/ code expects (`query(text)`, default graph = union of the graphs). Each worker
-process opens it once from the pool's BackendSpec and keeps it. Gap warnings issued while the function runs are
-recorded here, in the worker that runs one call at a time, and returned as data (`Answer.warnings`); the answers
-themselves carry them too (`GapReport.warnings`)."""
+`store` has the face graph/ code expects (`query(text)`, default graph = union of the graphs) over the backend
+the worker opened for its queries (api.workers passes it to every call): no second handle on the store. Gap
+warnings issued while the function runs are recorded here, in the worker that runs one call at a time, and returned
+as data (`Answer.warnings`); the answers themselves carry them too (`GapReport.warnings`)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from typing import Any
 
 from graph.query_check import InvalidRequest, QueryRefused, QuerySyntaxError
 from graph.store import RemoteError, StoreError
-
-_opened: dict[int, Any] = {}  # the store a worker process opened, by what it opened (one per process)
 
 
 @dataclass
@@ -39,20 +37,14 @@ class BackendStore:
         return self.backend.query(query)
 
 
-def _store(spec, timeout: float) -> BackendStore:
-    key = hash((spec.store_dir, spec.remote))
-    if key not in _opened:
-        _opened[key] = BackendStore(spec.open(timeout))
-    return _opened[key]
-
-
 _once: dict = {}
 
 
 def once(fn, store, settings):
     """`fn(store, settings=settings)` computed once per worker process: for what does not change while the server
     runs (the instruments, the states' codes, the map), which many calls need."""
-    key = (fn.__module__, fn.__qualname__, id(store))
+    # keyed by the worker's backend, which lives as long as the worker (a store wrapper is made per call)
+    key = (fn.__module__, fn.__qualname__, id(getattr(store, "backend", store)))
     if key not in _once:
         _once[key] = fn(store, settings=settings)
     return _once[key]
@@ -63,8 +55,8 @@ def resolve(target: str):
     return getattr(importlib.import_module(module), name)
 
 
-def with_store(spec, timeout: float, target: str, args: tuple, kwargs: dict) -> Answer:
-    store = _store(spec, timeout)
+def with_store(backend, target: str, args: tuple, kwargs: dict) -> Answer:
+    store = BackendStore(backend)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

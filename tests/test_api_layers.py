@@ -8,7 +8,6 @@ import ast
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -110,15 +109,6 @@ class _Backend:
         return [text]
 
 
-@dataclass(frozen=True)
-class _Spec:
-    store_dir: None = None
-    remote: str = "http://remote.invalid/sparql"
-
-    def open(self, timeout: float) -> _Backend:
-        return _Backend()
-
-
 def _ask(store, text: str, settings=None):
     if text == "bad":
         raise G.UnknownArea("unknown region 'bad'")
@@ -129,8 +119,8 @@ def test_a_call_in_a_worker_returns_warnings_errors_and_failures_as_data():
     target = S.target_of(_ask)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing escapes as a warning of this process
-        answer = with_store(_Spec(), 5.0, target, ("gaps",), {})
+        answer = with_store(_Backend(), target, ("gaps",), {})
     assert answer.value == ["gaps"] and answer.warnings == ["incomplete: gaps"]
-    assert isinstance(with_store(_Spec(), 5.0, target, ("bad",), {}).error, G.UnknownArea)
-    down = with_store(_Spec(), 5.0, target, ("down",), {})
+    assert isinstance(with_store(_Backend(), target, ("bad",), {}).error, G.UnknownArea)
+    down = with_store(_Backend(), target, ("down",), {})
     assert down.failure == (502, "the remote SPARQL server cannot be reached")
