@@ -115,6 +115,42 @@ async def _plain(send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class Facade(FastAPI):
+    """The app, with the SPARQL protocol's GET, HEAD and POST on /sparql served straight by its endpoint under the
+    same guards as every route, past FastAPI's and Starlette's routing, exception and telemetry layers: a lookup's
+    cost is mostly the facade's, and those layers took a fifth of the server's CPU per request
+    (bench/sparql/README.md). The route stays registered for everything else (OPTIONS, other methods, in-process
+    clients that call the framework app)."""
+
+    sparql_endpoint = None  # the guarded endpoint, set by create_app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] in sparql.PATHS and scope["method"] in sparql.METHODS:
+            scope["app"] = self
+            return await self.sparql_endpoint(scope, receive, send)
+        await super().__call__(scope, receive, send)
+
+
+def guards(config: ServerConfig) -> list[tuple[type, dict]]:
+    """The middleware every response passes, innermost first."""
+    return [
+        (RequestSizeLimit, {"limit": config.max_request_bytes}),
+        (
+            CORSMiddleware,
+            {
+                "allow_origins": list(config.cors_origins),
+                "allow_credentials": False,
+                "allow_methods": ["GET", "HEAD", "POST", "OPTIONS"],
+                "allow_headers": ["*"],
+                "expose_headers": ["MDKG-Result-Truncated", "Warning", "Content-Type"],
+                "max_age": 3600,
+            },
+        ),
+        (HeadAsGet, {}),
+        (SecurityHeaders, {}),  # outermost: 413/414 and CORS answers get the headers too
+    ]
+
+
 def create_app(config: ServerConfig) -> FastAPI:
     if not config.remote and not (config.data or config.store_dir):
         raise ValueError("ServerConfig needs a dataset file (data), a loaded store (store_dir) or a remote URL")
@@ -167,7 +203,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if d:
                     shutil.rmtree(d, ignore_errors=True)
 
-    app = FastAPI(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = Facade(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     state = app.state.mdkg = AppState(config, settings=config.settings)
     app.state.config = config
     for router in (
@@ -185,18 +221,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.mount("/ui", StaticFiles(directory=UI), name="ui")
     errors.install(app)
 
-    app.add_middleware(RequestSizeLimit, limit=config.max_request_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(config.cors_origins),
-        allow_credentials=False,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["MDKG-Result-Truncated", "Warning", "Content-Type"],
-        max_age=3600,
-    )
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders)  # outermost: 413/414 and CORS answers get the headers too
+    endpoint = sparql.Endpoint()
+    for middleware, options in guards(config):
+        app.add_middleware(middleware, **options)
+        endpoint = middleware(endpoint, **options)
+    app.sparql_endpoint = endpoint
     return app
 
 

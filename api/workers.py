@@ -46,7 +46,6 @@ import sys
 from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -402,6 +401,61 @@ class MemoryExceeded(Exception):
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+class _Channel(asyncio.Protocol):
+    """The server's end of one worker's pipe: multiprocessing's framing (a 4-byte big-endian length, or -1 and an
+    8-byte one, then a pickle), one answer awaited at a time, resolved as soon as its last byte arrives."""
+
+    def __init__(self):
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future | None = None
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self._transport = transport
+
+    def send(self, payload: bytes) -> asyncio.Future:
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        if self._transport is None or self._transport.is_closing():
+            waiter.set_exception(WorkerDied("the query worker stopped"))
+            return waiter
+        size = len(payload)
+        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        self._transport.write(header + payload)
+        return waiter
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        if len(buffer) < 4:
+            return
+        (size,) = struct.unpack_from("!i", buffer)
+        start = 4
+        if size == -1:
+            if len(buffer) < 12:
+                return
+            (size,) = struct.unpack_from("!Q", buffer, 4)
+            start = 12
+        if len(buffer) < start + size:
+            return
+        message = bytes(buffer[start : start + size])
+        del buffer[: start + size]
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            try:
+                waiter.set_result(pickle.loads(message))
+            except Exception as e:  # noqa: BLE001 - an answer that cannot be read is a broken worker
+                waiter.set_exception(WorkerDied(f"the query worker sent an unreadable answer: {e}"))
+
+    def connection_lost(self, exc) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(WorkerDied("the query worker stopped"))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
 class Worker:
     def __init__(self, ctx, spec: BackendSpec, timeout: float):
         parent, child = ctx.Pipe()
@@ -429,30 +483,20 @@ class Worker:
         self.isolation = detail
 
     async def attach(self) -> None:
-        """Read and write the worker's pipe from the event loop (no thread hop per query): a stream over a
+        """Read and write the worker's pipe from the event loop (no thread hop, no task per query): a protocol on a
         duplicate of the pipe's socket, speaking multiprocessing's framing, which the worker's end keeps using."""
         sock = socket.socket(fileno=os.dup(self.conn.fileno()))
-        self._reader, self._writer = await asyncio.open_connection(sock=sock)
+        _, self._channel = await asyncio.get_running_loop().create_connection(_Channel, sock=sock)
 
-    async def roundtrip(self, job: Job | Call) -> Outcome:
-        try:
-            payload = ForkingPickler.dumps(job)
-            size = len(payload)
-            header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-            self._writer.write(header + payload)
-            await self._writer.drain()
-            (size,) = struct.unpack("!i", await self._reader.readexactly(4))
-            if size == -1:
-                (size,) = struct.unpack("!Q", await self._reader.readexactly(8))
-            return pickle.loads(await self._reader.readexactly(size))
-        except (asyncio.IncompleteReadError, OSError):
-            raise WorkerDied("the query worker stopped") from None
+    def send(self, job: Job | Call) -> asyncio.Future:
+        """Send `job`; the future is its Outcome (WorkerDied if the pipe closes first)."""
+        return self._channel.send(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
 
     def detach(self) -> None:
-        """Close the event loop's end of the pipe (in the loop's thread): a pending roundtrip ends at once."""
-        writer = getattr(self, "_writer", None)
-        if writer is not None:
-            writer.close()
+        """Close the event loop's end of the pipe (in the loop's thread): a pending answer fails at once."""
+        channel = getattr(self, "_channel", None)
+        if channel is not None:
+            channel.close()
 
     def rss_bytes(self) -> int:
         try:
@@ -806,7 +850,7 @@ class WorkerPool:
                 return _busy(503, "the server is busy: no query worker is ready; try again later", deadline)
             if heavy:
                 _renice(worker, 15)
-            fut = asyncio.ensure_future(worker.roundtrip(job))
+            fut = worker.send(job)
             fut.add_done_callback(_consume)
             sent = loop.time()
             if not heavy:
