@@ -7,13 +7,13 @@ Routers: api.sparql (the protocol, the query page), api.routers.service (VoID, d
 api.routers.linkeddata (dereferencing, entity pages, ontology, shapes), api.routers.pages (web interface),
 api.routers.rest and api.routers.figures (REST, /api), api.openapi (the REST schema and its page). They share a
 typed state (api.state), one error mapping (api.errors), one renderer (api.render) and one store interface
-(api.store); the work is done in graph/."""
+(api.store); the work is done in graph/. The protocol's GET, HEAD and POST on /sparql reach its endpoint
+directly (`Facade`), under the same guards (`guards`) as every other route."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
@@ -175,9 +175,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             isolate_network=not config.unsafe_worker_network,
             memory_limit_mb=default_memory_limit_mb(size + spares) if memory is None else memory,
         )
-        pool = WorkerPool(spec, size=size, spares=spares, remote_timeout=config.deadline + 5)
-        # the workers fork from a process that has imported what the calls of api.store run, too
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["api.workers", *S.WORKER_MODULES])
+        pool = WorkerPool(spec, size=size, spares=spares, remote_timeout=config.deadline + 5,
+                          preload=S.WORKER_MODULES)
         try:
             await pool.start()
         except BaseException:

@@ -635,7 +635,10 @@ class WorkerPool:
         max_waiting: int | None = None,
         long_per_client: int = 1,
         memory_limit_mb: int | None = None,
+        preload: tuple[str, ...] = (),
     ):
+        """`preload`: modules the calls run in a worker need, imported once in the forkserver so that a fresh
+        worker answers its first call without spending part of the deadline on imports."""
         self.spec = spec
         self.size = max(2, size)
         self.spares = self.size if spares is None else spares  # kills come in bursts under attack
@@ -660,7 +663,7 @@ class WorkerPool:
         # forkserver: a replacement forks from a process that has imported this module already, in milliseconds,
         # where spawning a fresh interpreter costs a third of a CPU second (under attack, kills come in bursts)
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["api.workers"])
+        self._ctx.set_forkserver_preload(["api.workers", *preload])
         self._executor = ThreadPoolExecutor(
             max_workers=2 * (self.size + self.spares) + 2, thread_name_prefix="mdkg-pool"
         )

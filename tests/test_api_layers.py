@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sparql_server import dataset_for_tests
 
@@ -124,3 +125,40 @@ def test_a_call_in_a_worker_returns_warnings_errors_and_failures_as_data():
     assert isinstance(with_store(_Backend(), target, ("bad",), {}).error, G.UnknownArea)
     down = with_store(_Backend(), target, ("down",), {})
     assert down.failure == (502, "the remote SPARQL server cannot be reached")
+
+
+LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/mdkg/id/iom> ?p ?o } ORDER BY ?p ?o"
+
+
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("GET", {"params": {"query": LOOKUP}}),
+        ("GET", {"params": {"query": LOOKUP, "format": "csv"}, "headers": {"Origin": "https://example.org"}}),
+        ("HEAD", {"params": {"query": LOOKUP}}),
+        ("POST", {"data": {"query": "ASK { ?s ?p ?o }"}}),
+        ("POST", {"content": LOOKUP, "headers": {"Content-Type": "application/sparql-query"}}),
+        ("POST", {"content": LOOKUP, "headers": {"Content-Type": "text/plain"}}),  # 415
+        ("POST", {"data": {"update": "DROP ALL"}}),  # 403
+        ("GET", {"params": {"query": "SELECT ?s WHERE { ?s"}}),  # 400, a syntax error
+        ("GET", {"params": {"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"}, "headers": {"Accept": "text/csv"}}),
+        ("GET", {"headers": {"Accept": "text/turtle"}}),  # no query: the service description
+    ],
+)
+def test_the_protocols_direct_path_answers_as_the_framework_route_does(served, method, kwargs):
+    """`Facade` sends /sparql straight to its endpoint under the same guards; the framework's route to the same
+    endpoint (what any other method, or a client of the bare FastAPI app, reaches) must answer alike."""
+    client, _ = served
+
+    async def through_the_framework(scope, receive, send):
+        await FastAPI.__call__(client.app, scope, receive, send)
+
+    framework = TestClient(through_the_framework)
+    direct, routed = (c.request(method, "/sparql", **kwargs) for c in (client, framework))
+    assert direct.status_code == routed.status_code
+    assert direct.content == routed.content
+    varying = {"date", "server-timing"}
+    assert {k: v for k, v in direct.headers.items() if k not in varying} == {
+        k: v for k, v in routed.headers.items() if k not in varying
+    }
+    assert "content-security-policy" in direct.headers and direct.headers["x-content-type-options"] == "nosniff"
