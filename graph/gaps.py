@@ -389,9 +389,13 @@ def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
 
 def _status(store: ox.Store, infos: Iterable[InstrumentInfo], as_of: dt.date, settings: Settings,
             iso3: str | None = None, rows_of: Iterable[str] | None = None) -> list[StateStatus]:
-    """`rows_of`: the IRIs the `iso3` state's actions may be recorded under (the query's ?row, a speed-up)."""
+    """`rows_of`: the IRIs the `iso3` state's actions may be recorded under (the query's ?row, a speed-up that a
+    build made before it lacks: then not bound)."""
+    row = {"row": [URIRef(r) for r in sorted(rows_of)]} if rows_of else {}
+    if row and "row" not in parameters(load_query("status-as-of", settings)):
+        row = {}
     rows = select(store, "status-as-of", settings, instrument=[URIRef(i.iri) for i in infos], asOf=as_of,
-                  iso3=iso3, row=[URIRef(r) for r in sorted(rows_of)] if rows_of else None)
+                  iso3=iso3, **row)
     return [_status_row(r, settings) for r in rows]
 
 
