@@ -465,13 +465,14 @@ def relationships(store, subject: str, settings: Settings, limit: int = 1000) ->
             _v(r["start"]),
             _v(r["end"]),
         )
-    roles = " ".join(f"mdkg:{p}" for p in schema().relationship_roles)
-    # the relationships found above as VALUES: a selective start (every role triple of the graph is not)
+    roles = ", ".join(f"mdkg:{p}" for p in schema().relationship_roles)
+    # from the relationships found above (VALUES, a selective start; every role triple of the graph is not), the
+    # roles as a FILTER (as VALUES too, Oxigraph joins every relationship with every role: 5 times slower)
     found = " ".join(sorted({iri(r["r"].value) for r in rows if isinstance(r["r"], ox.NamedNode)}))
     others = _rows(
         store,
-        f"""SELECT ?r ?role ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?r {{ {found} }} VALUES ?role {{ {roles} }}
-        ?r ?role ?x . FILTER(isIRI(?x) && ?x != {s})
+        f"""SELECT ?r ?role ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?r {{ {found} }}
+        ?r ?role ?x . FILTER(?role IN ({roles}) && isIRI(?x) && ?x != {s})
         {LABEL_PATTERN.format(v="?x", n=0, out="?l")} }} GROUP BY ?r ?role ?x""",
         settings,
     )
