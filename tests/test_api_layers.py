@@ -94,6 +94,14 @@ def test_an_entity_page_takes_at_most_two_trips_to_the_workers(served, path, sho
     assert trips == []  # the second time from memory
 
 
+def test_the_home_page_takes_no_trip_to_the_workers(served):
+    client, trips = served
+    trips.clear()
+    r = client.get("/", headers=HTML)  # the first time too: the graph's statistics are computed at startup
+    assert r.status_code == 200 and "triples in all" in r.text
+    assert trips == []
+
+
 def test_one_health_route_under_two_paths(served):
     client, _ = served
     plain, documented = client.get("/health").json(), client.get("/api/health").json()
