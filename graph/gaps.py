@@ -410,7 +410,7 @@ def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settin
     """The states not party to `instrument` on `as_of`: the rows queries/not-party.rq gives (tests/test_gaps.py
     checks that they agree), read from queries/status-as-of.rq, which also gives the counts, in one query."""
     info = resolve_instrument(store, instrument, settings)
-    everyone = status(store, info.id, as_of, settings)
+    everyone = _status(store, [info], as_of, settings)  # (status() would look the instrument up again)
     report = GapReport("not-party", [info], as_of, rows=[r for r in everyone if r.status in GAP_STATUSES],
                        warnings=record_warnings(info, as_of), statehood=STATEHOOD)
     _count(report, everyone)
@@ -481,8 +481,8 @@ def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None
     if scope == "all" and not by and not region:
         return not_party(store, instrument, as_of, settings)
     if scope == "all":
-        everyone = status(store, instrument, as_of, settings)
         info = resolve_instrument(store, instrument, settings)
+        everyone = _status(store, [info], as_of, settings)
         report = GapReport("status-as-of", [info], as_of, warnings=record_warnings(info, as_of),
                            statehood=STATEHOOD)
         _warn(report)
