@@ -27,7 +27,7 @@ from starlette.middleware.cors import CORSMiddleware
 from api import errors, openapi, sparql
 from api import store as S
 from api.config import ServerConfig
-from api.render import STATIC, UI
+from api.render import STATIC, UI, compile_templates
 from api.routers import figures, linkeddata, pages, rest, service
 from api.security import SecurityHeaders
 from api.state import AppState
@@ -208,3 +208,4 @@ async def warm_up(app: FastAPI) -> None:
         await S.network_view(request, *view, deadline=WARM_DEADLINE)
     for fn in WARM_ONCE:
         await S.cached(request, fn)
+    compile_templates()
