@@ -306,8 +306,11 @@ def instruments(store: ox.Store, settings: Settings) -> dict[str, InstrumentInfo
     return out
 
 
-def resolve_instrument(store: ox.Store, ref: str, settings: Settings) -> InstrumentInfo:
-    """An instrument by registry id (icrmw, ilo-c97) or IRI; UnknownInstrument lists the known ones."""
+def resolve_instrument(store: ox.Store, ref: str | InstrumentInfo, settings: Settings) -> InstrumentInfo:
+    """An instrument by registry id (icrmw, ilo-c97) or IRI; UnknownInstrument lists the known ones. An
+    InstrumentInfo (a caller that has looked it up already) is itself."""
+    if isinstance(ref, InstrumentInfo):
+        return ref
     known = instruments(store, settings)
     key = entity_key(ref.strip(), settings).lower()
     if key in known:
@@ -379,11 +382,11 @@ def _area(iri: object, settings: Settings) -> str | None:
 
 
 # -- the queries ------------------------------------------------------------------------------------------
-def status(store: ox.Store, instrument: str | Sequence[str], as_of: dt.date,
+def status(store: ox.Store, instrument: str | InstrumentInfo | Sequence[str], as_of: dt.date,
            settings: Settings, iso3: str | None = None) -> list[StateStatus]:
     """queries/status-as-of.rq: the status of every state (or the one `iso3`) for the instrument(s) on
     `as_of`."""
-    refs = [instrument] if isinstance(instrument, str) else list(instrument)
+    refs = [instrument] if isinstance(instrument, str | InstrumentInfo) else list(instrument)
     return _status(store, _infos(store, refs, settings), as_of, settings, iso3)
 
 
@@ -406,7 +409,7 @@ def status_matrix(store: ox.Store, as_of: dt.date, instruments_: Sequence[str] |
     return {(s.iso3, s.instrument): s.status for s in status(store, refs, as_of, settings)}
 
 
-def not_party(store: ox.Store, instrument: str, as_of: dt.date, settings: Settings) -> GapReport:
+def not_party(store: ox.Store, instrument: str | InstrumentInfo, as_of: dt.date, settings: Settings) -> GapReport:
     """The states not party to `instrument` on `as_of`: the rows queries/not-party.rq gives (tests/test_gaps.py
     checks that they agree), read from queries/status-as-of.rq, which also gives the counts, in one query."""
     info = resolve_instrument(store, instrument, settings)
@@ -447,7 +450,7 @@ def gaps_by_region(store: ox.Store, instrument: str, as_of: dt.date, level: str 
     return _warn(report)
 
 
-def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str = "corridors",
+def gaps_in_scope(store: ox.Store, instrument: str | InstrumentInfo, as_of: dt.date, scope: str = "corridors",
                   only_gaps: bool = True, *, settings: Settings) -> GapReport:
     """queries/gaps-in-scope.rq: non-parties (or, with only_gaps=False, all states with their status) among
     corridor origins/destinations ('corridors'), partners of active partnerships ('partners') or either
@@ -470,7 +473,7 @@ def gaps_in_scope(store: ox.Store, instrument: str, as_of: dt.date, scope: str =
     return _warn(report)
 
 
-def gaps(store: ox.Store, instrument: str, as_of: dt.date, by: str | None = None, scope: str = "all",
+def gaps(store: ox.Store, instrument: str | InstrumentInfo, as_of: dt.date, by: str | None = None, scope: str = "all",
          region: str | None = None, *, settings: Settings) -> GapReport:
     """The gap answer the CLI, the API and the /gaps page give: non-parties to `instrument` on `as_of`
     (rows, every time), all states or a scope, optionally limited to one UN M49 region or sub-region (`region`:
