@@ -32,8 +32,9 @@ def entities_by_kind(url: str) -> dict[str, list[str]]:
         "SELECT ?s (GROUP_CONCAT(STR(?c); separator=' ') AS ?classes) WHERE { ?s a ?c "
         f"FILTER(STRSTARTS(STR(?s), '{ID}') && STRSTARTS(STR(?c), '{MDKG}')) }} GROUP BY ?s"
     )
-    r = httpx.post(f"{url}/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                   timeout=60)
+    r = httpx.post(
+        f"{url}/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=60
+    )
     r.raise_for_status()
     out: dict[str, list[str]] = {}
     for b in r.json()["results"]["bindings"]:
