@@ -27,11 +27,12 @@ from starlette.middleware.cors import CORSMiddleware
 from api import errors, openapi, sparql
 from api import store as S
 from api.config import ServerConfig
-from api.render import STATIC, UI
+from api.render import STATIC, UI, compile_templates
 from api.routers import figures, linkeddata, pages, rest, service
 from api.security import SecurityHeaders
 from api.state import AppState
 from api.workers import BackendSpec, WorkerPool, default_memory_limit_mb
+from graph import entities as E
 from graph.store import load_dataset
 
 __all__ = ["ServerConfig", "create_app"]
@@ -41,6 +42,7 @@ log = logging.getLogger("mdkg.api")
 # Computed when the server starts, with a generous deadline: the explorer's first view and every entity page's ego
 # network need it, and on a busy machine it may take longer than a query's deadline.
 WARM_VIEWS = (("relations", None, None, "degree"),)
+WARM_ONCE = (E.stats,)  # what the home page shows (api.store.cached): its first visitor no longer waits for it
 WARM_DEADLINE = 120.0
 
 
@@ -232,3 +234,6 @@ async def warm_up(app: FastAPI) -> None:
     request = Request({"type": "http", "app": app, "method": "GET", "path": "/", "headers": [], "query_string": b""})
     for view in WARM_VIEWS:
         await S.network_view(request, *view, deadline=WARM_DEADLINE)
+    for fn in WARM_ONCE:
+        await S.cached(request, fn)
+    compile_templates()

@@ -76,6 +76,13 @@ env.filters.update(
 env.globals["json_script"] = json_script
 
 
+def compile_templates() -> None:
+    """Compile every template ahead (about 60 ms in all, the entity page's 20): else each page's first visitor
+    waits for its template, and so does every request the event loop holds meanwhile."""
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".html")):
+        env.get_template(name)
+
+
 def render(request: Request, template: str, context: dict, title: str, status: int = 200) -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/")
     base = state_of(request).settings.ns.base

@@ -42,7 +42,7 @@ def entity_page(store, subject: str, incoming_limit: int, settings: Settings) ->
         if n.isdigit():
             page.passage = E.passage(store, doc, int(n), settings)
     try:  # the figures are an extra: a failing query leaves the section out rather than fail the page
-        page.figures = FG.about(store, subject, settings)
+        page.figures = FG.about(store, subject, settings, pointed_by=page.entity.inverse_counts)
     except Exception:  # noqa: BLE001 - any store error
         page.figures = None
     if page.entity.kind == "State" and ident.startswith("state/"):

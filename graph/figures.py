@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Annotated
@@ -198,15 +199,24 @@ def figures(store, indicator: str | None = None, area: str | None = None, date_f
     return out
 
 
-def about(store, iri: str, settings: Settings) -> list[Figure]:
+REF_AREA = "http://purl.org/linked-data/sdmx/2009/dimension#refArea"
+SOURCE = "http://purl.org/dc/terms/source"
+
+
+def about(store, iri: str, settings: Settings, pointed_by: Collection[str] | None = None) -> list[Figure]:
     """The figures an entity page shows: those about the area `iri`, of the indicator `iri` or stated in the
-    document `iri` (one selective run of queries/figures.rq)."""
+    document `iri` (one selective run of queries/figures.rq). `pointed_by`, the predicates of the triples pointing
+    at `iri` if the caller has them: when no observation can point at it that way, no query is run."""
     ident = entity_key(iri, settings)
     if ident.startswith("indicator/"):
-        return figures(store, indicator=iri, settings=settings)
-    if ident.startswith("doc/") and "/" not in ident.removeprefix("doc/"):
-        return figures(store, settings=settings, document=iri)
-    return figures(store, area=iri, settings=settings)
+        link, params = str(settings.ns.MDKG) + "indicator", {"indicator": iri}
+    elif ident.startswith("doc/") and "/" not in ident.removeprefix("doc/"):
+        link, params = SOURCE, {"document": iri}
+    else:
+        link, params = REF_AREA, {"area": iri}
+    if pointed_by is not None and link not in pointed_by:
+        return []
+    return figures(store, settings=settings, **params)
 
 
 def _range(low: object, high: object) -> tuple[Decimal, Decimal | None]:

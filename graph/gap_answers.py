@@ -84,7 +84,7 @@ def instrument_status(store, ref: str, as_of: dt.date, region: str | None, setti
     """Every state's status under one instrument on a date, optionally in one region or sub-region."""
     info = G.resolve_instrument(store, ref, settings)
     area = G.resolve_area(store, region, settings) if region else None
-    rows = G.status(store, info.id, as_of, settings)
+    rows = G.status(store, info, as_of, settings)
     if area:
         rows = [r for r in rows if area.code in (r.region_code, r.subregion_code)]
     counts = {s: 0 for s in G.STATUSES}
@@ -109,7 +109,7 @@ def gaps(
     codes = once(E.state_codes, store, settings)
     reports = []
     for info in infos:
-        r = G.gaps(store, info.id, as_of, by, scope, area.code if area else None, settings=settings)
+        r = G.gaps(store, info, as_of, by, scope, area.code if area else None, settings=settings)
         reports.append(
             GapAnswer(
                 instrument=info,

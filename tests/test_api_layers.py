@@ -17,6 +17,7 @@ from sparql_server import dataset_for_tests
 
 from api import store as S
 from api.app import ServerConfig, create_app
+from api.render import env
 from graph import gaps as G
 from graph.in_worker import with_store
 from graph.store import RemoteError
@@ -93,6 +94,20 @@ def test_an_entity_page_takes_at_most_two_trips_to_the_workers(served, path, sho
     trips.clear()
     assert client.get(path, headers=HTML).status_code == 200
     assert trips == []  # the second time from memory
+
+
+def test_the_home_page_takes_no_trip_to_the_workers(served):
+    client, trips = served
+    trips.clear()
+    r = client.get("/", headers=HTML)  # the first time too: the graph's statistics are computed at startup
+    assert r.status_code == 200 and "triples in all" in r.text
+    assert trips == []
+
+
+def test_every_template_is_compiled_when_the_server_starts(served):
+    compiled = {name for _, name in env.cache}  # Jinja2 keys its cache by (loader, name)
+    assert {"entity.html", "home.html", "gaps.html", "search.html"} <= compiled
+    assert compiled >= set(env.list_templates(filter_func=lambda n: n.endswith(".html")))
 
 
 def test_one_health_route_under_two_paths(served):

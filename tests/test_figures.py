@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 from test_pages import live_server
 
+from graph import entities as E
 from graph import figures as F
 from graph.gaps import load_query, load_store
 from ingest.build import build
@@ -323,3 +324,26 @@ def test_figures_page_entity_section_and_dataset_iri(base):
     assert ttl.status_code == 200 and "figuresStructure" in ttl.text
     dsd = httpx.get(f"{base}/ontology", headers={"Accept": "text/turtle"}, timeout=60).text
     assert "figuresStructure" in dsd and "DataStructureDefinition" in dsd
+
+
+class CountingStore:
+    def __init__(self, store: ox.Store):
+        self.store, self.queries = store, 0
+
+    def query(self, text: str, **kwargs):
+        self.queries += 1
+        return self.store.query(text, **kwargs)
+
+
+def test_an_entity_page_asks_for_figures_only_where_an_observation_points(store):
+    # the page passes the predicates pointing at the entity: the same figures, and no query where none can be
+    areas = {r["a"].value for r in store.query(
+        "SELECT DISTINCT ?a WHERE { ?o <http://purl.org/linked-data/sdmx/2009/dimension#refArea> ?a }",
+        use_default_graph_as_union=True)}
+    some = sorted(areas)[:5] + [SETTINGS.ns.ID + "doc/iom-idm-2005", SETTINGS.ns.ID + "iom", SETTINGS.ns.ID + "ilo"]
+    for iri in map(str, some):
+        pointed_by = E.describe(store, iri, SETTINGS).inverse_counts
+        counting = CountingStore(store)
+        assert F.about(counting, iri, SETTINGS, pointed_by=pointed_by) == F.about(store, iri, SETTINGS), iri
+        assert counting.queries == (1 if (iri in areas or "/doc/" in iri) else 0), iri
+    assert any(F.about(store, str(a), SETTINGS) for a in areas)

@@ -329,9 +329,11 @@ def test_instruments_and_unknown_ones(st):
 
 def test_binding_escapes():
     q = gaps.load_query("status-as-of", settings=SETTINGS)
-    assert gaps.parameters(q) == ["instrument", "asOf", "iso3"]
+    assert gaps.parameters(q) == ["instrument", "asOf", "iso3", "row"]
     bound = gaps.bind(q, instrument=[URIRef(ID + "icrmw"), URIRef(ID + "cat")], asOf=D("2001-02-03"))
     assert f"<{ID}icrmw> <{ID}cat>" in bound
+    rows = gaps.bind(q, row=[URIRef(ID + "state/MEX")])  # a parameter of several lines: every line is bound
+    assert rows.count(f"VALUES ?row {{ <{ID}state/MEX> }}") == 4 and "?row { UNDEF }" not in rows
     assert '"2001-02-03"^^<http://www.w3.org/2001/XMLSchema#date>' in bound
     assert gaps.term('say "hi"\n') == '"say \\"hi\\"\\n"'
     assert gaps.term('a\\b\r\t"""') == '"a\\\\b\\r\\t\\"\\"\\""'

@@ -138,6 +138,23 @@ def test_state_record_for_entity_pages(st):
     assert gaps.state_treaties(st, "CZE", settings=SETTINGS).predecessors == ["CSK"]
 
 
+@pytest.mark.parametrize("on", ["2010-01-01", "1991-06-01"])
+def test_a_state_record_is_its_rows_of_the_all_states_answer(st, on):
+    # state_treaties reads only the rows the state's actions are recorded under (the query's ?row): the same
+    # statuses as the query over every state, for every state that existed then (USSR's under RUS's row included)
+    infos = gaps.instruments(st, settings=SETTINGS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gaps.RecordIncompleteWarning)
+        everyone = gaps.status(st, sorted(infos), D(on), settings=SETTINGS)
+    expected: dict[str, dict] = {}
+    for s in everyone:
+        expected.setdefault(s.iso3, {})[s.instrument] = s
+    assert len(expected) > 150 and ("SUN" in expected) == (on < "1991-12-25")
+    for iso3, by_instrument in expected.items():
+        record = gaps.state_treaties(st, iso3, D(on), infos, settings=SETTINGS)
+        assert {info.id: row for info, row, _ in record.lines} == by_instrument, iso3
+
+
 def test_entity_pages_name_missing_records(request):
     import httpx
     from test_pages import live_server

@@ -4,6 +4,9 @@ requests, failures, throughput, p50 and p99 latency. Exit status 1 if any reques
   python bench/load/run.py                       # CI size: 12 users, 20 s
   python bench/load/run.py --users 50 --time 120 # a larger manual run
   python bench/load/run.py --url http://127.0.0.1:8000   # against a server already running
+  python bench/load/run.py --one-address         # every locust user from 127.0.0.1 (one client to the server)
+
+Each locust user connects from a loopback address of its own (bench/load/locustfile.py says why).
 
 A server it starts is asked first for a few entity pages, one at a time, to time their first (uncached) load.
 """
@@ -69,11 +72,12 @@ def first_loads(url: str) -> list[tuple[str, float]]:
     return times
 
 
-def run_locust(url: str, users: int, seconds: int, out: Path) -> None:
+def run_locust(url: str, users: int, seconds: int, out: Path, one_address: bool) -> None:
     cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--host", url,
            "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(out / "load"),
            "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0"]
-    subprocess.run(cmd, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "MDKG_LOAD_ONE_ADDRESS": "1" if one_address else "0"}
+    subprocess.run(cmd, check=True, env=env)
 
 
 def read_stats(out: Path) -> list[dict]:
@@ -105,6 +109,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=12)
     parser.add_argument("--time", type=int, default=20, help="seconds of load")
     parser.add_argument("--deadline", type=float, default=2.0, help="query deadline of the started server (s)")
+    parser.add_argument("--one-address", action="store_true", help="every locust user from 127.0.0.1")
     args = parser.parse_args()
     proc = None
     url = args.url
@@ -116,7 +121,7 @@ def main() -> int:
             for entity, seconds in first_loads(url):
                 print(f"first load of /id/{entity}: {seconds * 1000:.0f} ms (target < 200 ms)")
         with tempfile.TemporaryDirectory() as tmp:
-            run_locust(url, args.users, args.time, Path(tmp))
+            run_locust(url, args.users, args.time, Path(tmp), args.one_address)
             return report(read_stats(Path(tmp)), args.time)
     finally:
         if proc:
