@@ -26,6 +26,10 @@ from graph.store import REMOTE_ACCEPT
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+# VoID partitions: the statistics' key (its first letter names the blank nodes), the link from the dataset, what
+# the partition is of, what its number counts
+PARTITIONS = (("classes", "classPartition", "class", "entities"), ("properties", "propertyPartition", "property",
+                                                                    "triples"))
 DCT = "http://purl.org/dc/terms/"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 
@@ -158,22 +162,16 @@ def dataset_description(request: Request, stats: dict, partitions: bool) -> list
             ox.Triple(g, _n("triples", VOID), _int(n)),
         ]
     if partitions:
-        t.append(ox.Triple(ds, _n("classes", VOID), _int(len(stats.get("classes", [])))))
-        t.append(ox.Triple(ds, _n("properties", VOID), _int(len(stats.get("properties", [])))))
-        for i, (cls, n) in enumerate(stats.get("classes", [])):
-            p = ox.BlankNode(f"c{i}")
-            t += [
-                ox.Triple(ds, _n("classPartition", VOID), p),
-                ox.Triple(p, _n("class", VOID), ox.NamedNode(cls)),
-                ox.Triple(p, _n("entities", VOID), _int(n)),
-            ]
-        for i, (prop, n) in enumerate(stats.get("properties", [])):
-            p = ox.BlankNode(f"p{i}")
-            t += [
-                ox.Triple(ds, _n("propertyPartition", VOID), p),
-                ox.Triple(p, _n("property", VOID), ox.NamedNode(prop)),
-                ox.Triple(p, _n("triples", VOID), _int(n)),
-            ]
+        for key, *_ in PARTITIONS:
+            t.append(ox.Triple(ds, _n(key, VOID), _int(len(stats.get(key, [])))))
+        for key, link, kind, measure in PARTITIONS:
+            for i, (item, n) in enumerate(stats.get(key, [])):
+                p = ox.BlankNode(f"{key[0]}{i}")
+                t += [
+                    ox.Triple(ds, _n(link, VOID), p),
+                    ox.Triple(p, _n(kind, VOID), ox.NamedNode(item)),
+                    ox.Triple(p, _n(measure, VOID), _int(n)),
+                ]
     return t
 
 
