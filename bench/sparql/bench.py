@@ -99,8 +99,23 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def start_servers(args, work: Path) -> list[Server]:
-    servers = []
+@contextlib.contextmanager
+def bench_folder():
+    """A temporary folder for the servers' stores and logs, and the list of servers started in it: however the
+    run ends, they are stopped and the folder removed."""
+    work = Path(tempfile.mkdtemp(prefix="mdkg-bench-"))
+    servers: list[Server] = []
+    try:
+        yield work, servers
+    finally:
+        for s in servers:
+            s.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def start_servers(args, work: Path, servers: list[Server]) -> None:
+    """mdkg, oxigraph (its store at `work / "oxigraph"`) and rdflib-endpoint, as `args` say; each is added to
+    `servers` as soon as it runs (so that it is stopped if a later one fails), then waited for."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     servers.append(
@@ -171,7 +186,6 @@ def start_servers(args, work: Path) -> list[Server]:
         print("rdflib-endpoint not found: skipped (pip install 'rdflib-endpoint[cli]')", file=sys.stderr)
     for s in servers:
         print(f"{s.name}: up after {s.wait(args.start_timeout):.1f} s", file=sys.stderr)
-    return servers
 
 
 def run_query(client: httpx.Client, endpoint: str, query: str, timeout: float) -> tuple[float, int | None]:
@@ -284,19 +298,13 @@ def main(argv: list[str] | None = None) -> int:
             del QUERIES[name]
     lines = sum(1 for _ in args.data.open("rb"))
     print(f"# SPARQL endpoints on {args.data.name}: {lines} quads, {os.cpu_count()} cores\n", file=sys.stderr)
-    work = Path(tempfile.mkdtemp(prefix="mdkg-bench-"))
-    servers: list[Server] = []
-    try:
-        servers = start_servers(args, work)
+    with bench_folder() as (work, servers):
+        start_servers(args, work, servers)
         print(f"# {args.data.name}: {lines} quads; {os.cpu_count()} cores; mdkg workers: {args.workers}")
         print(f"# load average before: {load_average()}")
         latency(servers, args)
         throughput(servers, args)
         print(f"\n# load average after: {load_average()} (the machine is shared: ratios are steadier than times)")
-    finally:
-        for s in servers:
-            s.stop()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

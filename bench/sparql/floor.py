@@ -23,11 +23,8 @@ import asyncio
 import multiprocessing as mp
 import os
 import pickle
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +32,7 @@ import httpx
 import pyoxigraph as ox
 import uvicorn
 
-from bench import QUERIES, ROOT, Server, free_port, load_average
+from bench import QUERIES, ROOT, Server, bench_folder, free_port, load_average, start_servers
 
 sys.path.insert(0, str(ROOT))
 from api.workers import Job, execute  # noqa: E402
@@ -154,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, help="N-Quads file (bench/sparql/generate.py)")
     ap.add_argument("--requests", type=int, default=2000, help="lookups per server")
+    ap.add_argument("--workers", type=int, default=4, help="mdkg query workers (mdkg serve's default: 4)")
     ap.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)  # one bare app (run by this script)
     ap.add_argument("--store", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -163,35 +161,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.data is None:
         ap.error("--data is required")
-    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    work = Path(tempfile.mkdtemp(prefix="mdkg-floor-"))
-    store = work / "store"
-    subprocess.run([oxigraph, "load", "--location", str(store), "--file", str(args.data)], check=True,
-                   capture_output=True)
-    servers: list[Server] = []
+    args.skip, args.rdflib_endpoint, args.start_timeout = ["rdflib-endpoint"], None, 600
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    try:
-        port = free_port()
-        servers.append(Server("oxigraph", [oxigraph, "serve-read-only", "--location", str(store), "--bind",
-                                           f"127.0.0.1:{port}", "--union-default-graph"],
-                              f"http://127.0.0.1:{port}/query", work / "oxigraph.log"))
+    with bench_folder() as (work, servers):
+        start_servers(args, work, servers)  # mdkg and oxigraph, as bench.py runs them
+        store = work / "oxigraph"  # the store oxigraph serves, opened read-only by the bare apps too
         for kind in KINDS:
             port = free_port()
             servers.append(Server(kind, [sys.executable, __file__, "--serve", kind, "--store", str(store), "--port",
                                          str(port)], f"http://127.0.0.1:{port}/", work / f"{kind}.log", env))
-        port = free_port()
-        servers.append(Server("mdkg", [sys.executable, "-m", "mdkg.cli", "serve", "--data", str(args.data),
-                                       "--port", str(port), "--log-level", "warning"],
-                              f"http://127.0.0.1:{port}/sparql", work / "mdkg.log", env))
-        for s in servers:
-            s.wait(600)
+            servers[-1].wait(600)
+        order = ["oxigraph", *KINDS, "mdkg"]
+        servers.sort(key=lambda s: order.index(s.name))
         print(f"# {args.data.name}; {os.cpu_count()} cores; load average before: {load_average()}\n")
         measure(servers, QUERIES["lookup"], args.requests)
         print(f"\n# load average after: {load_average()}")
-    finally:
-        for s in servers:
-            s.stop()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
