@@ -151,6 +151,7 @@ GAP_QUERIES = [
             ("gaps-by-region", {"regionProperty": URIRef(MDKG + "subregion")}),
             ("gaps-in-scope", {"onlyGaps": False}),
             ("gaps-in-scope", {}),
+            ("not-party", {}),
         )
     ),
     *(
