@@ -27,6 +27,7 @@ from starlette.middleware.cors import CORSMiddleware
 from api import errors, openapi, sparql
 from api import store as S
 from api.config import ServerConfig
+from api.inline import Inline
 from api.render import STATIC, UI, compile_templates
 from api.routers import figures, linkeddata, pages, rest, service
 from api.security import SecurityHeaders
@@ -187,7 +188,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if d:
                     shutil.rmtree(d, ignore_errors=True)
             raise
-        state.pool = app.state.pool = pool  # app.state.pool, app.state.config: what api.sparql reads
+        state.pool = app.state.pool = pool  # app.state.pool, .inline, .config: what api.sparql reads
+        state.inline = app.state.inline = Inline.for_spec(spec)
         state.store_dir = store_dir
         try:
             await warm_up(app)
@@ -207,6 +209,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = Facade(title=config.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     state = app.state.mdkg = AppState(config, settings=config.settings)
     app.state.config = config
+    app.state.inline = None  # set at start-up (a local store only)
     for router in (
         sparql.router,
         service.router,

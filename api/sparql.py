@@ -179,7 +179,11 @@ async def sparql(scope, receive, send) -> None:
         base_iri=endpoint_iri(scope),
     )  # relative IRIs resolve against the endpoint
     client = scope.get("client")
-    outcome = await app_state.pool.run(job, wait_seconds(timeout, config.deadline), client=client and client[0])
+    inline = app_state.inline  # a lookup is answered here, without the hop to a worker (api/inline.py)
+    outcome = inline.answer(job) if inline is not None else None
+    if outcome is None:
+        outcome = await app_state.pool.run(job, wait_seconds(timeout, config.deadline),
+                                           client=client and client[0])
     if outcome.status >= 400:
         return await plain(outcome.status, outcome.body.decode("utf-8", "replace"), outcome.headers)(
             scope, receive, send

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import Request
 
 from api.config import ServerConfig
+from api.inline import Inline
 from api.paths import Paths
 from api.workers import WorkerPool
 from mdkg.settings import Settings
@@ -20,6 +21,7 @@ class AppState:
     config: ServerConfig
     settings: Settings
     pool: WorkerPool | None = None  # set when the server has started
+    inline: Inline | None = None  # lookups answered in the server process (a local store only)
     store_dir: Path | None = None  # the embedded store (None in remote mode)
     work_dir: Path | None = None  # where dumps are written on demand
     cache: dict = field(default_factory=dict)  # answers that do not change while the server runs

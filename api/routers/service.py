@@ -73,6 +73,7 @@ async def health(request: Request):
     status = state.pool.status()
     problem = await remote_problem(state.config) if status["workers"] else "no query worker is running"
     body = {"status": "degraded" if problem else "ok", **status}
+    body["lookups_in_server"] = state.inline.answered if state.inline else 0  # api/inline.py
     if problem:
         body["problem"] = problem
     return body
