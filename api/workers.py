@@ -1,4 +1,5 @@
-"""Query isolation and fair scheduling: every query runs in a sandboxed worker process, under a deadline.
+"""Query isolation and fair scheduling: every query runs in a sandboxed worker process, under a deadline (but a
+lookup whose form bounds its work, answered by the server itself: `api.inline`).
 
 Each worker process holds its own read-only view of the store (or its own client of a remote server), has no
 network (`api.sandbox`), runs queries on a big stack after the complexity limits of `graph.query_check`, and
