@@ -189,7 +189,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                     shutil.rmtree(d, ignore_errors=True)
             raise
         state.pool = app.state.pool = pool  # app.state.pool, .inline, .config: what api.sparql reads
-        state.inline = app.state.inline = Inline.for_spec(spec)
+        state.inline = app.state.inline = await asyncio.to_thread(Inline.open, spec)
         state.store_dir = store_dir
         try:
             await warm_up(app)

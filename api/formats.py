@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -299,15 +300,25 @@ def _json_term(t) -> dict:
     raise TypeError(f"not an RDF term: {t!r}")
 
 
+_EDGE_SPACE = re.compile(r"^[ \t\n]+|[ \t\n]+$")
+
+
+def _xml_text(value: str) -> str:
+    """A literal's text as XML that reads back the same: white space at either end and every CR as character
+    references, as Oxigraph's writer does (parsers may trim text, and read a CR as a line end)."""
+    text = escape(value).replace("\r", "&#13;")
+    return _EDGE_SPACE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
+
+
 def _xml_term(t) -> str:
     if isinstance(t, ox.NamedNode):
         return f"<uri>{escape(t.value)}</uri>"
     if isinstance(t, ox.Literal):
         if t.language:
-            return f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(t.language)}>{_xml_text(t.value)}</literal>"
         if t.datatype.value != _XSD_STRING:
-            return f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
-        return f"<literal>{escape(t.value)}</literal>"
+            return f"<literal datatype={quoteattr(t.datatype.value)}>{_xml_text(t.value)}</literal>"
+        return f"<literal>{_xml_text(t.value)}</literal>"
     if isinstance(t, ox.BlankNode):
         return f"<bnode>{escape(t.value)}</bnode>"
     if isinstance(t, ox.Triple):

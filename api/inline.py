@@ -11,7 +11,8 @@ matches more than `MAX_ROWS` rows, goes to a worker as before:
     [PREFIX p: <iri> | BASE <iri>]* SELECT (* | ?var+) [WHERE] { s p o [.] } [LIMIT n]
 
 - s: a variable, an IRI or a prefixed name; p: the same or `a`; o: the same or a literal;
-- s or o a constant, no variable twice (`?x <p> ?x` scans the whole predicate for few rows);
+- s or o a constant, no variable twice (`?x <p> ?x` scans the whole predicate for few rows), and only the
+  pattern's variables projected, each once;
 - no DISTINCT, OFFSET or ORDER BY (each may read the whole range for a few rows), no FROM, no dataset in the
   request, and a local store only.
 
@@ -38,7 +39,9 @@ log = logging.getLogger("mdkg.inline")
 # Past this a lookup goes to a worker. The rows read here stop at MAX_ROWS + 1: at about 2-4 us a row, a text of
 # the lookup form with many rows costs the server at most about what any request costs it (0.25 ms).
 MAX_ROWS = 100
-MAX_LENGTH = 4_096  # characters: a lookup is short, and a longer text is not tokenized here
+# Characters. A lookup is short; every query this long or shorter with one brace pair is tokenized on the event
+# loop to find out (up to ~0.25 ms for a text dense in tokens), so longer texts are left to a worker unread.
+MAX_LENGTH = 512
 NODE = frozenset({"var", "iri", "pname"})
 
 
@@ -68,7 +71,9 @@ class Lookup:
 
 def lookup_form(query: str) -> Lookup | None:
     """The lookup `query` is, if it has the strict form above (see the module docstring); else None."""
-    return _lookup_form(query) if len(query) <= MAX_LENGTH else None
+    if len(query) > MAX_LENGTH or query.count("{") != 1 or query.count("}") != 1:
+        return None  # no lookup (a brace inside a string is left to a worker too), and not worth tokenizing
+    return _lookup_form(query)
 
 
 @lru_cache(maxsize=1024)  # clients repeat their lookups; MAX_LENGTH bounds what the cache holds
@@ -90,13 +95,14 @@ def _lookup_form(query: str) -> Lookup | None:
         return None
     i += 1
     star = i < n and toks[i] == ("op", "*")
+    projected: list[str] = []
     if star:
         i += 1
     else:
-        start = i
         while i < n and toks[i][0] == "var":
+            projected.append(toks[i][1][1:])
             i += 1
-        if i == start:
+        if not projected:
             return None
     if word(i, "WHERE"):
         i += 1
@@ -116,6 +122,10 @@ def _lookup_form(query: str) -> Lookup | None:
     variables = tuple(t[1][1:] for t in (s, p, o) if t[0] == "var")
     if len(set(variables)) != len(variables) or (s[0] == "var" and o[0] == "var"):
         return None
+    # each column once and from the pattern: at most three columns, whatever the text (a thousand unbound
+    # variables would cost the server milliseconds per request to write)
+    if len(set(projected)) != len(projected) or not set(projected) <= set(variables):
+        return None
     i = end
     if i < n and toks[i] == ("other", "."):
         i += 1
@@ -130,16 +140,26 @@ def _lookup_form(query: str) -> Lookup | None:
 
 
 class Inline:
-    """Answers lookups from a read-only handle on the workers' store, opened on first use."""
+    """Answers lookups from a read-only handle on the workers' store."""
 
-    def __init__(self, spec: BackendSpec):
+    def __init__(self, spec: BackendSpec, backend: LocalBackend):
         self.spec = spec
-        self._backend: LocalBackend | None = None
+        self._backend = backend
         self.answered = 0
 
     @classmethod
-    def for_spec(cls, spec: BackendSpec) -> Inline | None:
-        return cls(spec) if spec.store_dir is not None and not spec.remote else None
+    def open(cls, spec: BackendSpec) -> Inline | None:
+        """For a local store (opened here, at start-up: not on the event loop); None for a remote one, or if the
+        store cannot be opened (every query then goes to a worker, which reports the problem)."""
+        if spec.store_dir is None or spec.remote:
+            return None
+        try:
+            return cls(spec, LocalBackend(spec.store_dir))
+        except Exception as e:  # noqa: BLE001
+            log.warning(
+                "lookups will go to the workers: the store could not be opened here (%s: %s)", type(e).__name__, e
+            )
+            return None
 
     def answer(self, job: Job) -> Outcome | None:
         """The outcome of `job` if it is a lookup answered within the caps; None: a worker is to run it."""
@@ -152,8 +172,6 @@ class Inline:
             return None
         text = job.query if form.limit is not None else f"{job.query}\nLIMIT {cap + 1}"
         try:
-            if self._backend is None:
-                self._backend = LocalBackend(self.spec.store_dir)
             result = self._backend.query(text, base_iri=job.base_iri, operation="SELECT")
             rows = [tuple(solution) for solution in itertools.islice(result, cap + 1)]
             if len(rows) > cap:
