@@ -18,7 +18,8 @@ matches more than `MAX_ROWS` rows, goes to a worker as before:
 
 The query runs once, with `LIMIT MAX_ROWS + 1` added when it has no LIMIT, and the rows are written by the writer
 a worker uses for a cut answer (`api.formats.write_solutions`). A lookup that would pass a cap (`max_rows`,
-`max_bytes`), asks for a format that needs a worker's answer (406), or fails in any way goes to a worker, which
+`max_bytes`), asks for a format that needs a worker's answer (406), holds a triple term or a literal with a base
+direction (which Oxigraph's writers, a worker's, write in every format), or fails in any way goes to a worker, which
 answers it as it answers every query.
 """
 
@@ -28,6 +29,8 @@ import itertools
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+
+import pyoxigraph as ox
 
 from api import formats as F
 from api.workers import BackendSpec, Job, Outcome
@@ -139,6 +142,14 @@ def _lookup_form(query: str) -> Lookup | None:
     return Lookup(variables, star, limit) if i == n else None
 
 
+def _rdf12(term) -> bool:
+    """A triple term or a literal with a base direction: Oxigraph's writers (a worker's) have the forms for these
+    in every format, `api.formats.write_solutions` not all of them."""
+    if isinstance(term, ox.Literal):
+        return getattr(term, "direction", None) is not None
+    return isinstance(term, ox.Triple)
+
+
 class Inline:
     """Answers lookups from a read-only handle on the workers' store."""
 
@@ -174,7 +185,7 @@ class Inline:
         try:
             result = self._backend.query(text, base_iri=job.base_iri, operation="SELECT")
             rows = [tuple(solution) for solution in itertools.islice(result, cap + 1)]
-            if len(rows) > cap:
+            if len(rows) > cap or any(_rdf12(t) for row in rows for t in row):
                 return None
             variables = [v.value for v in result.variables]
             if form.star:  # in the order the pattern names them, as a worker lists them

@@ -13,7 +13,8 @@ import pyoxigraph as ox
 import pytest
 from sparql_server import dataset_for_tests, mdkg_server
 
-from api.inline import MAX_LENGTH, MAX_ROWS, lookup_form
+from api.inline import MAX_LENGTH, MAX_ROWS, Inline, lookup_form
+from api.workers import BackendSpec, Job
 
 MEX = "<https://w3id.org/mdkg/id/state/MEX>"
 M = "PREFIX mdkg: <https://w3id.org/mdkg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
@@ -159,3 +160,18 @@ def test_errors_and_refusals_come_from_a_worker_as_before(server):
     r = httpx.get(f"{server}/sparql", params={"query": LOOKUPS[0]}, headers={"Accept": "text/turtle"})
     assert r.status_code == 406
     assert in_server(server) == before
+
+
+def test_rdf_1_2_terms_are_left_to_a_worker(tmp_path):
+    """A triple term (or a literal with a base direction): a worker writes it with Oxigraph's writers, which have
+    its form in every results format."""
+    store = ox.Store(str(tmp_path / "store"))
+    s, p, g = ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.NamedNode("urn:g")
+    store.add(ox.Quad(s, p, ox.Triple(s, p, ox.Literal("c")), g))
+    store.add(ox.Quad(ox.NamedNode("urn:t"), p, ox.Literal("plain"), g))
+    store.flush()
+    del store
+    inline = Inline.open(BackendSpec(store_dir=tmp_path / "store"))
+    assert inline.answer(Job(query="SELECT ?o { <urn:s> <urn:p> ?o }")) is None
+    answer = inline.answer(Job(query="SELECT ?o { <urn:t> <urn:p> ?o }"))
+    assert answer.status == 200 and b'"plain"' in answer.body
