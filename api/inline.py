@@ -33,7 +33,7 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from api import formats as F
-from api.workers import BackendSpec, Job, Outcome
+from api.workers import BackendSpec, Job, Outcome, permuted, star_order
 from graph.query_check import tokens
 from graph.store import LocalBackend
 
@@ -188,10 +188,9 @@ class Inline:
             if len(rows) > cap or any(_rdf12(t) for row in rows for t in row):
                 return None
             variables = [v.value for v in result.variables]
-            if form.star:  # in the order the pattern names them, as a worker lists them
-                perm = sorted(range(len(variables)), key=lambda k: form.order.index(variables[k]))
-                variables = [variables[k] for k in perm]
-                rows = [tuple(row[k] for k in perm) for row in rows]
+            perm = star_order(variables, form.order) if form.star else None
+            if perm is not None:  # in the order the pattern names them, as a worker lists them
+                variables, rows = permuted(variables, rows, perm)
             body = F.write_solutions(variables, rows, fmt)
         except Exception as e:  # noqa: BLE001 - a worker runs it and answers whatever error it is
             log.debug("lookup sent to a worker after %s: %s", type(e).__name__, e)

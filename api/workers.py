@@ -45,6 +45,7 @@ import socket
 import struct
 import sys
 from collections import OrderedDict, defaultdict, deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,7 +243,7 @@ def _solutions(result, fmt: F.Format, job: Job, info: QueryShape, backend) -> tu
                              operation=info.operation)
 
     variables = [v.value for v in result.variables]
-    perm = _star_order(variables, info)
+    perm = star_order(variables, info.variables) if info.select_star else None
     if perm is None:
         out = _Capped(job.max_bytes)
         try:
@@ -264,21 +265,23 @@ def _solutions(result, fmt: F.Format, job: Job, info: QueryShape, backend) -> tu
                                        job.max_bytes), True)
     rows, truncated = iter_limited((tuple(s) for s in result), job.max_rows)
     if perm is not None:  # SELECT *: the variables in the order the query names them
-        variables = [variables[i] for i in perm]
-        rows = [tuple(row[i] for i in perm) for row in rows]
+        variables, rows = permuted(variables, rows, perm)
     body, rows_kept = _within_bytes(lambda n: _write(F.write_solutions, variables, rows[:n], fmt), len(rows),
                                     job.max_bytes)
     return body, rows_kept, truncated
 
 
-def _star_order(variables: list[str], info: QueryShape) -> list[int] | None:
-    """For SELECT *, the permutation that puts Oxigraph's variables in the order the query names them (None: no
-    SELECT *, or already in that order)."""
-    if not info.select_star:
-        return None
-    order = {v: i for i, v in enumerate(info.variables)}
+def star_order(variables: list[str], named: Sequence[str]) -> list[int] | None:
+    """For SELECT *, the permutation that puts Oxigraph's variables in the order the query names them (`named`;
+    None: already in that order)."""
+    order = {v: i for i, v in enumerate(named)}
     perm = sorted(range(len(variables)), key=lambda i: order.get(variables[i], len(order)))
     return None if perm == list(range(len(variables))) else perm
+
+
+def permuted(variables: list[str], rows: list[tuple], perm: list[int]) -> tuple[list[str], list[tuple]]:
+    """The columns of an answer put in the order `perm` gives."""
+    return [variables[i] for i in perm], [tuple(row[i] for i in perm) for row in rows]
 
 
 class _TooLarge(Exception):
